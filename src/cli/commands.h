@@ -1,0 +1,11 @@
+// Every glassbox subcommand, one file each. Each add_*_command registers its options and its
+// action on the CLI11 app; main() lists them in the order `glassbox --help` shows them.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace gb::cli {
+
+void add_inspect_command(CLI::App& app);
+
+}  // namespace gb::cli
