@@ -1,0 +1,1 @@
+"""Python helpers shared by glassbox's tools and tests (numpy only; torch optional)."""
