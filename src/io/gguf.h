@@ -17,6 +17,7 @@
 #include "core/dtype.h"
 #include "core/matrix.h"
 #include "io/mapped_file.h"
+#include "io/tensor_table.h"
 
 namespace gb::io {
 
@@ -102,6 +103,8 @@ class GgufFile {
   const void* tensor_data(const GgufTensorInfo& t) const;
   // The mapping that tensor data points into; hold it to keep the data alive.
   std::shared_ptr<MappedFile> mapping() const { return file_; }
+  // Every tensor as a TensorRef (the table holds the mapping).
+  TensorTable tensor_table() const;
 
  private:
   std::string path_;

@@ -295,4 +295,21 @@ const void* GgufFile::tensor_data(const GgufTensorInfo& t) const {
   return file_->data() + data_offset_ + t.offset;
 }
 
+TensorTable GgufFile::tensor_table() const {
+  TensorTable table;
+  for (const auto& t : tensors_) {
+    table.add({.name = t.name,
+               .source_name = {},
+               .file = path_,
+               .data = tensor_data(t),
+               .dtype = t.dtype,
+               .dtype_label = std::string(dtype_name(t.dtype)),
+               .supported = true,
+               .shape = t.shape,
+               .bytes = t.bytes});
+  }
+  table.hold(file_);
+  return table;
+}
+
 }  // namespace gb::io
