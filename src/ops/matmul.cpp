@@ -39,7 +39,8 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(w.rows), int(w.cols), 1.0f, x,
                 int(w.cols), static_cast<const float*>(w.data), int(w.cols), 0.0f, y, int(w.rows));
   } else {
-    pool.parallel_for(w.rows, [&](int64_t r0, int64_t r1) { matmul_rows(x, m, w, y, r0, r1); }, 16);
+    pool.parallel_for(
+        w.rows, [&](int64_t r0, int64_t r1) { matmul_rows(x, m, w, y, r0, r1); }, 16);
   }
   if (bias) {
     for (int64_t i = 0; i < m; ++i)
