@@ -21,9 +21,7 @@ struct Gpt2Layer {
 
 class Gpt2Model : public Model {
  public:
-  Gpt2Model(FamilySource src) : Model(src.path, src.config, std::move(src.tensors), src.threads) {
-    bind();
-  }
+  Gpt2Model(ModelSource src, int threads) : Model(std::move(src), threads) { bind(); }
 
   bool has_site(HookSite site) const override {
     if (site == HookSite::RotQ || site == HookSite::RotK || site == HookSite::MlpPreLinear)
@@ -140,8 +138,8 @@ class Gpt2Model : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> make_gpt2(FamilySource source) {
-  return std::make_unique<Gpt2Model>(std::move(source));
+std::unique_ptr<Model> make_gpt2(ModelSource source, int threads) {
+  return std::make_unique<Gpt2Model>(std::move(source), threads);
 }
 
 }  // namespace gb

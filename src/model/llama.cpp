@@ -19,9 +19,8 @@ struct LlamaLayer {
 
 class LlamaModel : public Model {
  public:
-  explicit LlamaModel(FamilySource src)
-      : Model(src.path, src.config, std::move(src.tensors), src.threads),
-        rope_(config_.rope_dims, config_.rope_theta) {
+  explicit LlamaModel(ModelSource src, int threads)
+      : Model(std::move(src), threads), rope_(config_.rope_dims, config_.rope_theta) {
     bind();
   }
 
@@ -114,8 +113,8 @@ class LlamaModel : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> make_llama(FamilySource source) {
-  return std::make_unique<LlamaModel>(std::move(source));
+std::unique_ptr<Model> make_llama(ModelSource source, int threads) {
+  return std::make_unique<LlamaModel>(std::move(source), threads);
 }
 
 }  // namespace gb

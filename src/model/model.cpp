@@ -4,8 +4,11 @@
 
 namespace gb {
 
-Model::Model(std::string path, ModelConfig config, io::TensorTable tensors, int threads)
-    : path_(std::move(path)), config_(std::move(config)), tensors_(std::move(tensors)) {
+Model::Model(ModelSource source, int threads)
+    : path_(std::move(source.path)),
+      config_(std::move(source.config)),
+      tensors_(std::move(source.tensors)),
+      gguf_(std::move(source.gguf)) {
   set_threads(threads);
   config_.n_params = 0;
   for (const auto& [name, t] : tensors_.all()) config_.n_params += t.numel();

@@ -14,6 +14,7 @@
 #include "model/config.h"
 #include "model/hooks.h"
 #include "model/kv_cache.h"
+#include "model/model_source.h"
 
 namespace gb {
 
@@ -54,7 +55,7 @@ class Model {
                        const ForwardOptions& options = {}) = 0;
 
  protected:
-  Model(std::string path, ModelConfig config, io::TensorTable tensors, int threads);
+  Model(ModelSource source, int threads);
   // Checks ids and positions before anything is computed.
   void check_batch(const TokenBatch& tokens, const KvCache& cache) const;
   // f32 storage for weights the file does not hold in a usable layout (small vectors, or
@@ -65,10 +66,9 @@ class Model {
   ModelConfig config_;
   io::TensorTable tensors_;
   std::shared_ptr<const tok::Tokenizer> tokenizer_;  // null when the file has none
+  std::shared_ptr<io::GgufFile> gguf_;               // the file, for GGUF models
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::unique_ptr<std::vector<float>>> owned_;
-
-  friend std::unique_ptr<Model> load_model(const std::string&, int);
 };
 
 // Opens a .gguf file or a Hugging Face checkpoint folder (config.json + safetensors) and binds
