@@ -12,5 +12,6 @@ void add_trace_command(CLI::App& app);
 void add_hooks_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace gb::cli

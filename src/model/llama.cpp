@@ -29,6 +29,9 @@ class LlamaModel : public Model {
     return site < HookSite::ResidCrossPre || site > HookSite::CrossOut;
   }
 
+  const NormWeights& final_norm() const override { return final_norm_; }
+  const WeightMatrix& unembedding() const override { return unembed_; }
+
   void forward(const TokenBatch& tokens, KvCache& cache, const Hooks& hooks, Tensor& logits,
                const ForwardOptions& options) override {
     check_batch(tokens, cache);

@@ -12,6 +12,7 @@
 #include "core/thread_pool.h"
 #include "io/tensor_table.h"
 #include "model/config.h"
+#include "model/blocks.h"
 #include "model/hooks.h"
 #include "model/kv_cache.h"
 #include "model/model_source.h"
@@ -48,6 +49,11 @@ class Model {
   virtual bool has_site(HookSite site) const = 0;
 
   KvCache new_cache(int batch, int64_t max_pos) const;
+
+  // The final norm and the unembedding, for analyses that read the residual stream through
+  // them (logit lens, direct logit attribution).
+  virtual const NormWeights& final_norm() const = 0;
+  virtual const WeightMatrix& unembedding() const = 0;  // [d_vocab, d_model]
 
   // Runs tokens [batch, n_pos] at positions cache.n_pos() ... and appends them to the cache.
   // logits: [batch, n_pos, d_vocab] with all_logits, else [batch, 1, d_vocab].
