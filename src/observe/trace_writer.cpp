@@ -84,8 +84,7 @@ std::vector<std::string> write_trace(const std::string& dir, TraceFormat format,
               {"shape", shape},
               {"dtype", "float32"},
               {"axes", axes_json(sel.point.site)}};
-    if (sel.heads) h["heads"] = sel.heads->text;
-    if (sel.positions) h["positions"] = sel.positions->text;
+    if (sel.sliced()) h["slices"] = sel.slice_text();
     if (format == TraceFormat::Npy) {
       const std::string file = trace_file_name(sel.name, format);
       io::write_npy((fs::path(dir) / file).string(), t.data(), shape);
