@@ -7,5 +7,6 @@
 namespace gb::cli {
 
 void add_inspect_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 
 }  // namespace gb::cli
