@@ -1,12 +1,14 @@
 #include "tokenizer/merge_table.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace gb::tok {
 
 size_t MergeTable::slot_of(uint64_t k) const {
+  // Fibonacci hashing: the top bits of the product pick the slot.
   const size_t mask = slots_.size() - 1;
-  size_t i = size_t((k * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+  size_t i = size_t((k * 0x9E3779B97F4A7C15ull) >> shift_);
   while (slots_[i].key != kEmpty && slots_[i].key != k) i = (i + 1) & mask;
   return i;
 }
@@ -14,6 +16,7 @@ size_t MergeTable::slot_of(uint64_t k) const {
 void MergeTable::grow() {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(std::max<size_t>(64, old.size() * 2), Slot{});
+  shift_ = 64 - std::countr_zero(slots_.size());
   for (const Slot& s : old)
     if (s.key != kEmpty) slots_[slot_of(s.key)] = s;
 }

@@ -52,6 +52,7 @@ class MergeTable {
 
   std::vector<Slot> slots_;  // open addressing, linear probing; size a power of two
   size_t count_ = 0;
+  int shift_ = 64;  // 64 - log2(slots_.size())
 };
 
 }  // namespace gb::tok

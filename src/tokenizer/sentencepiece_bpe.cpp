@@ -1,6 +1,6 @@
 #include "tokenizer/sentencepiece_bpe.h"
 
-#include <queue>
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -39,13 +39,32 @@ size_t char_length(std::string_view s, size_t pos) {
 
 // Collects ids, applying byte fallback and merging runs of unknown pieces.
 struct SentencePieceBpe::Output {
+  struct Symbol {
+    int32_t prev, next;
+    uint32_t begin, length;  // bytes of the chunk; length 0 once merged into its left neighbour
+    int32_t id;              // token with this text, -1 if none
+  };
+  struct Pair {
+    float score;
+    int32_t left, right;
+    uint32_t length;
+    int32_t merged;  // token of the concatenation
+  };
+
   const SentencePieceBpe& model;
   std::vector<int32_t>& ids;
   bool prev_unknown = false;
+  size_t unknowns = 0;            // pieces emitted as unknown or byte fallback so far
+  std::vector<Symbol> symbols{};  // scratch for encode_chunk, reused
+  std::vector<Pair> agenda{};
+  // Ids of chunks already seen in this text (chunks without unknown pieces only: those depend
+  // on their neighbours when runs of unknown pieces merge).
+  std::unordered_map<std::string_view, std::vector<int32_t>> cache{};
 
   void emit(std::string_view piece, std::optional<int32_t> id) {
     const Vocab& v = model.vocab_;
     const bool unknown = !id || v.type(*id) == TokenType::Unknown;
+    unknowns += unknown;
     if (unknown && model.byte_fallback_) {
       for (char c : piece) ids.push_back(byte_id(static_cast<unsigned char>(c)));
     } else if (unknown) {
@@ -75,6 +94,17 @@ SentencePieceBpe::SentencePieceBpe(const Vocab& vocab, SentencePieceOptions opti
     if (t == TokenType::Unused) has_unused_ = true;
     if (mergeable(t) && space_after_other(text)) chunkable_ = false;
   }
+  for (int c = 0; c < 128; ++c)
+    char_ids_[size_t(c)] = vocab.find(std::string(1, char(c))).value_or(-1);
+  // Pair table: every split of a mergeable piece into two tokens (at character boundaries).
+  for (int32_t id = 0; id < vocab.size(); ++id) {
+    if (!mergeable(vocab.type(id))) continue;
+    const std::string_view text = vocab.tokens[size_t(id)];
+    for (size_t k = char_length(text, 0); k < text.size(); k += char_length(text, k)) {
+      const auto left = vocab.find(text.substr(0, k)), right = vocab.find(text.substr(k));
+      if (left && right) pairs_.add(*left, *right, {.rank = 0, .merged = id});
+    }
+  }
   for (int b = 0; b < 256; ++b) {
     const auto id = vocab.find(byte_token_text(uint8_t(b)));
     if (id && vocab.type(*id) == TokenType::Byte) {
@@ -97,7 +127,9 @@ std::string SentencePieceBpe::normalize(std::string_view text) const {
   while (pos < text.size()) {
     // The next character (or user-defined token, copied as is), as sentencepiece sees it.
     std::string_view c;
-    if (auto m = user_defined_.match(text, pos)) {
+    if (static_cast<unsigned char>(text[pos]) < 0x80 && user_defined_.empty()) {
+      c = text.substr(pos++, 1);
+    } else if (auto m = user_defined_.match(text, pos)) {
       c = text.substr(pos, m->length);
       pos += m->length;
     } else if (const Utf8Char u = decode_utf8(text, pos); u.valid) {
@@ -129,7 +161,7 @@ void SentencePieceBpe::encode(std::string_view text, std::vector<int32_t>& ids) 
   std::string_view rest = normalized;
   // User-defined tokens are frozen symbols: segment the text between them.
   size_t start = 0;
-  for (size_t pos = 0; pos < rest.size();) {
+  for (size_t pos = 0; pos < rest.size() && !user_defined_.empty();) {
     if (auto m = user_defined_.match(rest, pos)) {
       encode_span(rest.substr(start, pos - start), out);
       out.emit(rest.substr(pos, m->length), m->id);
@@ -144,41 +176,51 @@ void SentencePieceBpe::encode(std::string_view text, std::vector<int32_t>& ids) 
 
 void SentencePieceBpe::encode_span(std::string_view span, Output& out) const {
   if (!chunkable_) return encode_chunk(span, out);
+  const auto encode_cached = [&](std::string_view chunk) {
+    if (auto it = out.cache.find(chunk); it != out.cache.end()) {
+      out.ids.insert(out.ids.end(), it->second.begin(), it->second.end());
+      out.prev_unknown = false;
+      return;
+    }
+    const size_t first = out.ids.size(), unknowns = out.unknowns;
+    encode_chunk(chunk, out);
+    if (out.unknowns == unknowns)
+      out.cache.emplace(chunk,
+                        std::vector<int32_t>(out.ids.begin() + ptrdiff_t(first), out.ids.end()));
+  };
   size_t start = 0;
   for (size_t pos = 0; pos < span.size(); pos += char_length(span, pos)) {
     if (pos > start && starts_with_space(span, pos) &&
         !(pos >= 3 && starts_with_space(span, pos - 3))) {
-      encode_chunk(span.substr(start, pos - start), out);
+      encode_cached(span.substr(start, pos - start));
       start = pos;
     }
   }
-  encode_chunk(span.substr(start), out);
+  encode_cached(span.substr(start));
 }
 
 void SentencePieceBpe::encode_chunk(std::string_view chunk, Output& out) const {
   if (chunk.empty()) return;
-  struct Symbol {
-    int32_t prev, next;
-    uint32_t begin, length;  // bytes of `chunk`; length 0 once merged into its left neighbour
-  };
-  struct Pair {
-    float score;
-    int32_t left, right;
-    uint32_t length;
-  };
-  // Highest score first; among equal scores the leftmost pair.
+  using Symbol = Output::Symbol;
+  using Pair = Output::Pair;
+  // Highest score first; among equal scores the leftmost pair (std heaps put the "largest" on top).
   const auto worse = [](const Pair& a, const Pair& b) {
     return a.score < b.score || (a.score == b.score && a.left > b.left);
   };
-  std::vector<Symbol> symbols;  // [n_chars]
+  auto& symbols = out.symbols;  // [n_chars]
+  auto& agenda = out.agenda;
+  symbols.clear();
+  agenda.clear();
   for (size_t pos = 0; pos < chunk.size();) {
     const size_t n = char_length(chunk, pos);
     const auto i = int32_t(symbols.size());
-    symbols.push_back({i - 1, -1, uint32_t(pos), uint32_t(n)});
+    const auto byte = static_cast<unsigned char>(chunk[pos]);
+    const int32_t id =
+        byte < 0x80 ? char_ids_[byte] : vocab_.find(chunk.substr(pos, n)).value_or(-1);
+    symbols.push_back({i - 1, -1, uint32_t(pos), uint32_t(n), id});
     if (i > 0) symbols[size_t(i - 1)].next = i;
     pos += n;
   }
-  std::priority_queue<Pair, std::vector<Pair>, decltype(worse)> agenda(worse);
   // For pieces of type "unused": the two parts they were last formed from.
   std::unordered_map<std::string_view, std::pair<std::string_view, std::string_view>> parts;
   const auto text_of = [&](const Symbol& s) { return chunk.substr(s.begin, s.length); };
@@ -187,20 +229,28 @@ void SentencePieceBpe::encode_chunk(std::string_view chunk, Output& out) const {
     const Symbol& l = symbols[size_t(left)];
     const Symbol& r = symbols[size_t(right)];
     const std::string_view piece = chunk.substr(l.begin, l.length + r.length);
-    const auto id = vocab_.find(piece);
-    if (!id || !mergeable(vocab_.type(*id))) return;
-    agenda.push({vocab_.score(*id), left, right, uint32_t(piece.size())});
+    std::optional<int32_t> id;
+    if (l.id >= 0 && r.id >= 0) {
+      if (const MergeRule* rule = pairs_.find(l.id, r.id)) id = rule->merged;
+    } else if (auto found = vocab_.find(piece); found && mergeable(vocab_.type(*found))) {
+      id = found;
+    }
+    if (!id) return;
+    agenda.push_back({vocab_.score(*id), left, right, uint32_t(piece.size()), *id});
+    std::push_heap(agenda.begin(), agenda.end(), worse);
     if (vocab_.type(*id) == TokenType::Unused) parts[piece] = {text_of(l), text_of(r)};
   };
   for (size_t i = 1; i < symbols.size(); ++i) consider(int32_t(i - 1), int32_t(i));
 
   while (!agenda.empty()) {
-    const Pair top = agenda.top();
-    agenda.pop();
+    std::pop_heap(agenda.begin(), agenda.end(), worse);
+    const Pair top = agenda.back();
+    agenda.pop_back();
     Symbol& l = symbols[size_t(top.left)];
     Symbol& r = symbols[size_t(top.right)];
     if (l.length == 0 || r.length == 0 || l.length + r.length != top.length) continue;  // stale
     l.length += r.length;
+    l.id = top.merged;
     l.next = r.next;
     if (r.next >= 0) symbols[size_t(r.next)].prev = top.left;
     r.length = 0;
@@ -219,8 +269,13 @@ void SentencePieceBpe::encode_chunk(std::string_view chunk, Output& out) const {
     }
     out.emit(piece, id);
   };
-  for (int32_t i = 0; i >= 0; i = symbols[size_t(i)].next)
-    resegment(resegment, text_of(symbols[size_t(i)]));
+  for (int32_t i = 0; i >= 0; i = symbols[size_t(i)].next) {
+    const Symbol& sym = symbols[size_t(i)];
+    if (has_unused_)
+      resegment(resegment, text_of(sym));
+    else
+      out.emit(text_of(sym), sym.id >= 0 ? std::optional<int32_t>(sym.id) : std::nullopt);
+  }
 }
 
 }  // namespace gb::tok

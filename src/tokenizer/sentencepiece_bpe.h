@@ -13,6 +13,7 @@
 #include <array>
 #include <optional>
 
+#include "tokenizer/merge_table.h"
 #include "tokenizer/model.h"
 #include "tokenizer/token_matcher.h"
 #include "tokenizer/vocab.h"
@@ -44,6 +45,8 @@ class SentencePieceBpe : public Model {
   const Vocab& vocab_;
   SentencePieceOptions options_;
   TokenMatcher user_defined_;
+  MergeTable pairs_;                     // (left, right) -> the mergeable piece left+right
+  std::array<int32_t, 128> char_ids_{};  // token of each ASCII character, -1 if none
   std::array<std::optional<int32_t>, 256> byte_ids_{};
   bool byte_fallback_ = false;
   bool has_unused_ = false;
