@@ -126,8 +126,12 @@ void apply_config(const fs::path& dir, Vocab& v, std::map<int32_t, Special>& add
   if (config.contains("added_tokens_decoder") && config["added_tokens_decoder"].is_object()) {
     for (const auto& [id_text, t] : config["added_tokens_decoder"].items()) {
       const auto content = token_content(t, "content");
-      if (!content) continue;
-      added.emplace(std::stoi(id_text), Special{*content, t.value("special", false)});
+      char* end = nullptr;
+      const long id = std::strtol(id_text.c_str(), &end, 10);
+      if (!content || *end != '\0' || id < 0 || id > INT32_MAX)
+        fail((dir / "tokenizer_config.json").string(), ": added_tokens_decoder entry '", id_text,
+             "' is not an id with a \"content\" string");
+      added.emplace(int32_t(id), Special{*content, t.value("special", false)});
     }
   }
   const auto find_id = [&](const char* key) -> std::optional<int32_t> {
@@ -152,7 +156,9 @@ void apply_config(const fs::path& dir, Vocab& v, std::map<int32_t, Special>& add
 // Places added tokens (ids past the base vocabulary extend it) and sets their types.
 void apply_added(Vocab& v, const std::map<int32_t, Special>& added, const std::string& source) {
   for (const auto& [id, s] : added) {
-    if (id < 0) fail(source, ": added token '", s.text, "' has negative id ", id);
+    // Added tokens past the vocabulary extend it, without leaving holes.
+    if (id < 0 || size_t(id) >= v.tokens.size() + added.size())
+      fail(source, ": added token '", s.text, "' has id ", id, ", past the vocabulary's end");
     if (size_t(id) >= v.tokens.size()) {
       v.tokens.resize(size_t(id) + 1);
       v.types.resize(size_t(id) + 1, TokenType::Normal);
@@ -257,7 +263,10 @@ std::unique_ptr<Tokenizer> from_tokenizer_json(const fs::path& dir) {
   std::map<int32_t, Special> added;
   if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
     for (const json& t : j["added_tokens"]) {
-      if (!t.contains("id") || !t.contains("content")) continue;
+      if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() ||
+          !t.contains("content") || !t["content"].is_string() || t["id"].get<int64_t>() < 0 ||
+          t["id"].get<int64_t>() > INT32_MAX)
+        fail(source, ": added_tokens holds an entry without a valid id and content");
       added[t["id"].get<int32_t>()] =
           Special{t["content"].get<std::string>(), t.value("special", false)};
     }
@@ -306,8 +315,14 @@ std::unique_ptr<Tokenizer> from_vocab_and_merges(const fs::path& dir) {
 
 std::unique_ptr<Tokenizer> Tokenizer::from_hf_dir(const std::string& dir) {
   const fs::path d(dir);
-  if (fs::exists(d / "tokenizer.json")) return from_tokenizer_json(d);
-  if (fs::exists(d / "vocab.json") && fs::exists(d / "merges.txt")) return from_vocab_and_merges(d);
+  try {
+    if (fs::exists(d / "tokenizer.json")) return from_tokenizer_json(d);
+    if (fs::exists(d / "vocab.json") && fs::exists(d / "merges.txt"))
+      return from_vocab_and_merges(d);
+  } catch (const json::exception& e) {
+    // A value of the wrong JSON type somewhere in the tokenizer files.
+    fail(dir, ": malformed tokenizer files: ", e.what());
+  }
   fail(dir, ": no tokenizer.json, nor vocab.json and merges.txt");
 }
 
