@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev
 )
 test_packages=(
-  python3-torch python3-numpy python3-sentencepiece python3-protobuf sentencepiece
+  python3-torch python3-numpy python3-sentencepiece python3-protobuf python3-pil sentencepiece
   chromium nodejs npm fortunes man-db
 )
 want=("${packages[@]}")

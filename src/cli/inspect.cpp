@@ -1,15 +1,81 @@
 // glassbox inspect MODEL: architecture, hyperparameters, tokenizer and tensor table.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
-#include "core/error.h"
+#include "cli/common.h"
+#include "cli/table.h"
+#include "model/model.h"
 
 namespace gb::cli {
+namespace {
+
+struct InspectArgs {
+  ModelArgs model;
+  bool json = false;
+};
+
+nlohmann::json config_json(const ModelConfig& c) {
+  return {{"family", family_name(c.family)},
+          {"arch", c.arch},
+          {"name", c.name},
+          {"n_layers", c.n_layers},
+          {"d_model", c.d_model},
+          {"n_heads", c.n_heads},
+          {"n_kv_heads", c.n_kv_heads},
+          {"d_head", c.d_head},
+          {"d_mlp", c.d_mlp},
+          {"d_vocab", c.d_vocab},
+          {"n_ctx", c.n_ctx},
+          {"norm_eps", c.norm_eps},
+          {"rope_theta", c.rope_theta},
+          {"rope_dims", c.rope_dims},
+          {"rope_interleaved", c.rope_interleaved},
+          {"qkv_bias", c.qkv_bias},
+          {"tied_embeddings", c.tied_embeddings},
+          {"activation", activation_name(c.act)},
+          {"n_params", c.n_params}};
+}
+
+void run_inspect(const InspectArgs& a) {
+  auto model = a.model.load();
+  const ModelConfig& c = model->config();
+  if (a.json) {
+    nlohmann::json j = {{"path", model->path()}, {"config", config_json(c)}};
+    for (const auto& [name, t] : model->tensors().all())
+      j["tensors"].push_back(
+          {{"name", name}, {"dtype", t.dtype_label}, {"shape", t.shape}, {"bytes", t.bytes}});
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("%s\n", model->path().c_str());
+  Table hp({"field", "value"});
+  const nlohmann::json cj = config_json(c);
+  for (const auto& [k, v] : cj.items())
+    hp.add({k, v.is_string() ? v.get<std::string>() : v.dump()});
+  std::printf("%s\n", hp.str().c_str());
+  Table t({"tensor", "dtype", "shape", "bytes"});
+  double total = 0;
+  for (const auto& [name, ref] : model->tensors().all()) {
+    t.add({name, ref.dtype_label, ref.shape_str(), human_bytes(double(ref.bytes))});
+    total += double(ref.bytes);
+  }
+  std::printf("%s", t.str({3}).c_str());
+  std::printf("%zu tensors, %s parameters, %s\n", model->tensors().all().size(),
+              human_count(double(c.n_params)).c_str(), human_bytes(total).c_str());
+}
+
+}  // namespace
 
 void add_inspect_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("inspect", "Show a model file's architecture and tensors");
-  auto path = std::make_shared<std::string>();
-  cmd->add_option("model", *path, "Model file (.gguf) or Hugging Face checkpoint folder")
-      ->required();
-  cmd->callback([path] { fail(*path, ": model loading is not built yet"); });
+  auto* cmd =
+      app.add_subcommand("inspect", "Show a model's architecture, hyperparameters and tensors");
+  auto args = std::make_shared<InspectArgs>();
+  cmd->add_option("model", args->model.path,
+                  "Model: a .gguf file or a Hugging Face checkpoint folder");
+  cmd->add_option("-m,--model", args->model.path, "Same as the positional MODEL");
+  cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->callback([args] { run_inspect(*args); });
 }
 
 }  // namespace gb::cli

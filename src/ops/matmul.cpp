@@ -19,7 +19,7 @@ float dot(const float* a, const float* b, int64_t n) {
 // Converts rows [r0, r1) of W to f32 one row at a time and takes dot products with every x row.
 void matmul_rows(const float* x, int64_t m, const WeightMatrix& w, float* y, int64_t r0,
                  int64_t r1) {
-  std::vector<float> row(size_t(w.cols));
+  std::vector<float> row(static_cast<size_t>(w.cols));
   for (int64_t r = r0; r < r1; ++r) {
     weight_row(w, r, row.data());
     for (int64_t i = 0; i < m; ++i) y[i * w.rows + r] = dot(x + i * w.cols, row.data(), w.cols);

@@ -11,7 +11,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-import gguf_tokenizer_file as gguf  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ.get(
+    "GB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")), "tools"))
+from gbpy import gguf  # noqa: E402
 import tokenizer_corpus as corpus  # noqa: E402
 from tokenizer_harness import SOURCE_DIR, compare, decode_all, encode_all  # noqa: E402
 
@@ -54,17 +56,17 @@ def make_models(tmp):
         }, f, ensure_ascii=False)
 
     path = os.path.join(tmp, "gpt2.gguf")
-    gguf.write_gguf(path, [
-        ("general.architecture", gguf.STRING, "gpt2"),
-        ("tokenizer.ggml.model", gguf.STRING, "gpt2"),
-        ("tokenizer.ggml.pre", gguf.STRING, "gpt-2"),
-        ("tokenizer.ggml.tokens", (gguf.ARRAY, gguf.STRING), tokens),
-        ("tokenizer.ggml.token_type", (gguf.ARRAY, gguf.I32),
-         [3 if i == eot else 1 for i in range(len(tokens))]),
-        ("tokenizer.ggml.merges", (gguf.ARRAY, gguf.STRING), merge_lines),
-        ("tokenizer.ggml.bos_token_id", gguf.U32, eot),
-        ("tokenizer.ggml.eos_token_id", gguf.U32, eot),
-    ])
+    gguf.write(path, {
+        "general.architecture": (gguf.STRING, "gpt2"),
+        "tokenizer.ggml.model": (gguf.STRING, "gpt2"),
+        "tokenizer.ggml.pre": (gguf.STRING, "gpt-2"),
+        "tokenizer.ggml.tokens": (gguf.ARRAY, (gguf.STRING, tokens)),
+        "tokenizer.ggml.token_type": (gguf.ARRAY, (gguf.I32, [3 if i == eot else 1
+                                                             for i in range(len(tokens))])),
+        "tokenizer.ggml.merges": (gguf.ARRAY, (gguf.STRING, merge_lines)),
+        "tokenizer.ggml.bos_token_id": (gguf.U32, eot),
+        "tokenizer.ggml.eos_token_id": (gguf.U32, eot),
+    }, [])
     return {"vocab.json+merges.txt": hf, "tokenizer.json": tj, "gguf": path}, eot
 
 

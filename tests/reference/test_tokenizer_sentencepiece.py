@@ -14,7 +14,9 @@ import sentencepiece as spm
 from sentencepiece import sentencepiece_model_pb2 as spm_pb
 
 sys.path.insert(0, os.path.dirname(__file__))
-import gguf_tokenizer_file as gguf  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ.get(
+    "GB_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")), "tools"))
+from gbpy import gguf  # noqa: E402
 import tokenizer_corpus as corpus  # noqa: E402
 from tokenizer_harness import GLASSBOX, compare, decode_all, encode_all  # noqa: E402
 
@@ -66,21 +68,21 @@ def to_gguf(model_file, path):
     m.ParseFromString(open(model_file, "rb").read())
     assert m.normalizer_spec.name == "identity"
     t = m.trainer_spec
-    meta = [
-        ("general.architecture", gguf.STRING, "llama"),
-        ("tokenizer.ggml.model", gguf.STRING, "llama"),
-        ("tokenizer.ggml.tokens", (gguf.ARRAY, gguf.STRING), [p.piece for p in m.pieces]),
-        ("tokenizer.ggml.scores", (gguf.ARRAY, gguf.F32), [p.score for p in m.pieces]),
-        ("tokenizer.ggml.token_type", (gguf.ARRAY, gguf.I32), [int(p.type) for p in m.pieces]),
-        ("tokenizer.ggml.add_space_prefix", gguf.BOOL, m.normalizer_spec.add_dummy_prefix),
-        ("tokenizer.ggml.remove_extra_whitespaces", gguf.BOOL,
-         m.normalizer_spec.remove_extra_whitespaces),
-    ]
+    meta = {
+        "general.architecture": (gguf.STRING, "llama"),
+        "tokenizer.ggml.model": (gguf.STRING, "llama"),
+        "tokenizer.ggml.tokens": (gguf.ARRAY, (gguf.STRING, [p.piece for p in m.pieces])),
+        "tokenizer.ggml.scores": (gguf.ARRAY, (gguf.F32, [p.score for p in m.pieces])),
+        "tokenizer.ggml.token_type": (gguf.ARRAY, (gguf.I32, [int(p.type) for p in m.pieces])),
+        "tokenizer.ggml.add_space_prefix": (gguf.BOOL, m.normalizer_spec.add_dummy_prefix),
+        "tokenizer.ggml.remove_extra_whitespaces": (gguf.BOOL,
+                                                    m.normalizer_spec.remove_extra_whitespaces),
+    }
     for key, value in (("bos", t.bos_id), ("eos", t.eos_id), ("unknown", t.unk_id),
                        ("padding", t.pad_id)):
         if value >= 0:
-            meta.append((f"tokenizer.ggml.{key}_token_id", gguf.U32, value))
-    gguf.write_gguf(path, meta)
+            meta[f"tokenizer.ggml.{key}_token_id"] = (gguf.U32, value)
+    gguf.write(path, meta, [])
     return path
 
 

@@ -1,0 +1,326 @@
+#include "observe/hook_plan.h"
+
+#include <algorithm>
+#include <regex>
+
+#include "core/error.h"
+
+namespace gb {
+namespace {
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string closest_names(const std::string& pattern, const HookCatalog& cat) {
+  std::vector<std::pair<size_t, const std::string*>> scored;
+  for (const auto& e : cat.entries) scored.push_back({edit_distance(pattern, e.name), &e.name});
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::string out;
+  for (size_t i = 0; i < std::min<size_t>(3, scored.size()); ++i)
+    out += (i ? ", " : "") + *scored[i].second;
+  return out;
+}
+
+// A name pattern: regex over the whole name plus inclusive numeric ranges for "N-M" segments.
+struct NamePattern {
+  std::regex re;
+  std::vector<std::pair<int64_t, int64_t>> ranges;  // one per capture group, in order
+
+  bool matches(const std::string& name) const {
+    std::smatch m;
+    if (!std::regex_match(name, m, re)) return false;
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      const int64_t v = std::stoll(m[i + 1].str());
+      if (v < ranges[i].first || v > ranges[i].second) return false;
+    }
+    return true;
+  }
+};
+
+NamePattern compile_name(const std::string& pat) {
+  NamePattern np;
+  try {
+    if (pat.rfind("re:", 0) == 0) {
+      np.re = std::regex(pat.substr(3));
+      return np;
+    }
+    if (pat == "all") {
+      np.re = std::regex(".*");
+      return np;
+    }
+    static const std::regex range(R"(^(\d+)-(\d+)$)");
+    std::string re;
+    size_t i = 0;
+    while (i < pat.size()) {
+      const size_t dot = pat.find('.', i);
+      const std::string seg = pat.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
+      std::smatch m;
+      if (std::regex_match(seg, m, range)) {
+        np.ranges.push_back({std::stoll(m[1].str()), std::stoll(m[2].str())});
+        re += R"((\d+))";
+      } else {
+        for (char ch : seg) {
+          if (ch == '*')
+            re += ".*";
+          else if (ch == '?')
+            re += ".";
+          else if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')
+            re += ch;
+          else
+            re += std::string("\\") + ch;
+        }
+      }
+      if (dot == std::string::npos) break;
+      re += "\\.";
+      i = dot + 1;
+    }
+    np.re = std::regex(re);
+  } catch (const std::regex_error& e) {
+    usage_fail("hook filter '", pat, "': invalid regular expression (", e.what(), ")");
+  }
+  return np;
+}
+
+// Index of the axis of `site` holding heads or positions, or -1.
+int axis_index(HookSite site, bool heads) {
+  const HookSiteInfo& info = hook_site_info(site);
+  for (int i = 0; i < info.rank; ++i) {
+    const Axis a = info.axes[i];
+    if (heads && (a == Axis::NHeads || a == Axis::NKvHeads)) return i;
+    if (!heads && (a == Axis::Pos || a == Axis::QPos)) return i;
+  }
+  return -1;
+}
+
+struct ParsedPattern {
+  std::string name;
+  std::optional<IndexSpec> heads, positions;
+};
+
+ParsedPattern parse_pattern(const std::string& text) {
+  ParsedPattern p;
+  const size_t bracket = text.find('[');
+  p.name = trim(text.substr(0, bracket));
+  if (p.name.empty()) usage_fail("hook filter '", text, "': empty hook name");
+  size_t i = bracket;
+  while (i != std::string::npos && i < text.size()) {
+    if (text[i] != '[')
+      usage_fail("hook filter '", text, "': expected '[' at '", text.substr(i), "'");
+    const size_t close = text.find(']', i);
+    if (close == std::string::npos) usage_fail("hook filter '", text, "': missing ']'");
+    std::string body = text.substr(i + 1, close - i - 1);
+    size_t start = 0;
+    while (start <= body.size()) {
+      const size_t semi = body.find(';', start);
+      const std::string part =
+          trim(body.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
+      const size_t eq = part.find('=');
+      if (eq == std::string::npos)
+        usage_fail("hook filter '", text, "': slice '", part, "' must be head=... or pos=...");
+      const std::string key = trim(part.substr(0, eq));
+      IndexSpec spec = IndexSpec::parse(trim(part.substr(eq + 1)));
+      if (key == "head")
+        p.heads = spec;
+      else if (key == "pos")
+        p.positions = spec;
+      else
+        usage_fail("hook filter '", text, "': unknown slice '", key, "' (use head= or pos=)");
+      if (semi == std::string::npos) break;
+      start = semi + 1;
+    }
+    i = close + 1;
+  }
+  return p;
+}
+
+}  // namespace
+
+IndexSpec IndexSpec::parse(const std::string& text) {
+  IndexSpec spec;
+  spec.text = text;
+  if (text.empty()) usage_fail("empty index list");
+  size_t start = 0;
+  auto number = [&](const std::string& s) -> std::optional<int64_t> {
+    const std::string t = trim(s);
+    if (t.empty()) return std::nullopt;
+    size_t used = 0;
+    int64_t v = 0;
+    try {
+      v = std::stoll(t, &used);
+    } catch (const std::exception&) {
+      usage_fail("'", text, "' is not an index list (like 3, -1, 0:4 or 1,3)");
+    }
+    if (used != t.size()) usage_fail("'", text, "' is not an index list (like 3, -1, 0:4 or 1,3)");
+    return v;
+  };
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const size_t colon = item.find(':');
+    Item it;
+    if (colon == std::string::npos) {
+      it.begin = number(item);
+      if (!it.begin) usage_fail("'", text, "' has an empty index");
+      it.single = true;
+    } else {
+      it.begin = number(item.substr(0, colon));
+      it.end = number(item.substr(colon + 1));
+    }
+    spec.items.push_back(it);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return spec;
+}
+
+std::vector<int64_t> IndexSpec::resolve(int64_t n, const std::string& what) const {
+  std::vector<int64_t> out;
+  auto wrap = [&](int64_t v) { return v < 0 ? v + n : v; };
+  for (const Item& it : items) {
+    if (it.single) {
+      const int64_t v = wrap(*it.begin);
+      if (v < 0 || v >= n)
+        usage_fail(what, " index ", *it.begin, " is out of range (", n, " available)");
+      out.push_back(v);
+    } else {
+      const int64_t b = std::clamp<int64_t>(it.begin ? wrap(*it.begin) : 0, 0, n);
+      const int64_t e = std::clamp<int64_t>(it.end ? wrap(*it.end) : n, 0, n);
+      for (int64_t v = b; v < e; ++v) out.push_back(v);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  if (out.empty()) usage_fail(what, " selection '", text, "' selects nothing (", n, " available)");
+  return out;
+}
+
+std::vector<std::string> HookPlan::split(const std::string& filter) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  for (char ch : filter) {
+    if (ch == '[' || ch == '{' || ch == '(') ++depth;
+    if (ch == ']' || ch == '}' || ch == ')') --depth;
+    if (ch == ',' && depth == 0) {
+      if (!trim(cur).empty()) out.push_back(trim(cur));
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  if (!trim(cur).empty()) out.push_back(trim(cur));
+  return out;
+}
+
+size_t HookPlan::slot(Stack s, int layer, HookSite site) const {
+  return (size_t(s) * size_t(n_layers_ + 1) + size_t(layer + 1)) * kHookSiteCount + size_t(site);
+}
+
+HookPlan HookPlan::compile(const std::vector<std::string>& patterns, const HookCatalog& cat) {
+  HookPlan plan;
+  plan.n_layers_ = cat.n_layers;
+  plan.mask_ = HookMask(cat.n_layers);
+  plan.index_.assign(size_t(3) * size_t(cat.n_layers + 1) * kHookSiteCount, -1);
+  for (const std::string& text : patterns) {
+    const ParsedPattern p = parse_pattern(text);
+    const NamePattern np = compile_name(p.name);
+    bool any = false;
+    for (const CatalogEntry& e : cat.entries) {
+      if (!np.matches(e.name)) continue;
+      any = true;
+      if (p.heads && axis_index(e.point.site, true) < 0) {
+        if (p.name.find('*') != std::string::npos || p.name.rfind("re:", 0) == 0 || p.name == "all")
+          continue;  // a wide pattern: keep only the hooks that have a head axis
+        usage_fail("hook filter '", text, "': ", e.name, " has no head axis");
+      }
+      if (p.positions && axis_index(e.point.site, false) < 0)
+        usage_fail("hook filter '", text, "': ", e.name, " has no position axis");
+      const size_t s = plan.slot(e.point.stack, e.point.layer, e.point.site);
+      HookSelection sel{e.name, e.point, p.heads, p.positions};
+      if (plan.index_[s] >= 0) {
+        plan.selections_[size_t(plan.index_[s])] = sel;  // the later pattern wins
+      } else {
+        plan.index_[s] = int(plan.selections_.size());
+        plan.selections_.push_back(sel);
+      }
+      plan.mask_.set(e.point.stack, e.point.layer, e.point.site);
+    }
+    if (!any)
+      usage_fail("no hook matches '", p.name, "'; closest names: ", closest_names(p.name, cat),
+                 " (glassbox hooks lists them all)");
+  }
+  // Keep forward-pass order regardless of the order patterns were given in.
+  std::vector<HookSelection> ordered;
+  for (const CatalogEntry& e : cat.entries) {
+    const int i = plan.index_[plan.slot(e.point.stack, e.point.layer, e.point.site)];
+    if (i >= 0) ordered.push_back(plan.selections_[size_t(i)]);
+  }
+  plan.selections_ = std::move(ordered);
+  for (size_t i = 0; i < plan.selections_.size(); ++i) {
+    const HookPoint& pt = plan.selections_[i].point;
+    plan.index_[plan.slot(pt.stack, pt.layer, pt.site)] = int(i);
+  }
+  return plan;
+}
+
+const HookSelection* HookPlan::find(const HookPoint& p) const {
+  if (index_.empty()) return nullptr;
+  const int i = index_[slot(p.stack, p.layer, p.site)];
+  return i < 0 ? nullptr : &selections_[size_t(i)];
+}
+
+Tensor select_slices(const HookSelection& sel, const TensorView& t) {
+  const int rank = t.shape.rank;
+  std::vector<std::vector<int64_t>> keep(static_cast<size_t>(rank));
+  for (int a = 0; a < rank; ++a) {
+    keep[size_t(a)].resize(size_t(t.shape[a]));
+    for (int64_t i = 0; i < t.shape[a]; ++i) keep[size_t(a)][size_t(i)] = i;
+  }
+  if (sel.heads) {
+    const int a = axis_index(sel.point.site, true);
+    keep[size_t(a)] = sel.heads->resolve(t.shape[a], sel.name + " head");
+  }
+  if (sel.positions) {
+    const int a = axis_index(sel.point.site, false);
+    keep[size_t(a)] = sel.positions->resolve(t.shape[a], sel.name + " position");
+  }
+  Shape out_shape;
+  out_shape.rank = rank;
+  for (int a = 0; a < rank; ++a) out_shape.dims[a] = int64_t(keep[size_t(a)].size());
+  Tensor out(out_shape);
+  // Strides of the source, then walk every output index.
+  int64_t stride[Shape::kMaxDims] = {1, 1, 1, 1};
+  for (int a = rank - 2; a >= 0; --a) stride[a] = stride[a + 1] * t.shape[a + 1];
+  int64_t idx[Shape::kMaxDims] = {0, 0, 0, 0};
+  const int64_t n = out.numel();
+  const int64_t inner = out_shape[rank - 1];
+  for (int64_t flat = 0; flat < n; flat += inner) {
+    int64_t base = 0;
+    for (int a = 0; a < rank - 1; ++a) base += keep[size_t(a)][size_t(idx[a])] * stride[a];
+    const auto& last = keep[size_t(rank - 1)];
+    for (int64_t j = 0; j < inner; ++j) out.data()[flat + j] = t.data[base + last[size_t(j)]];
+    for (int a = rank - 2; a >= 0; --a) {
+      if (++idx[a] < out_shape[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+}  // namespace gb

@@ -1,0 +1,34 @@
+// Trace files: the cached hook tensors of a run as one .npy per hook (or one .safetensors), and
+// a manifest.json saying what they are: model identity, tokens and their strings, hook names,
+// shapes, axes, dtypes and slices. The manifest is written last, so a trace directory with a
+// manifest is complete.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+#include "observe/activation_cache.h"
+#include "observe/hook_plan.h"
+
+namespace gb {
+
+struct TraceInfo {
+  std::string model_path;
+  ModelConfig config;
+  std::vector<int32_t> tokens;
+  std::vector<std::string> token_strings;  // empty when the model has no tokenizer
+  std::string filter;
+};
+
+enum class TraceFormat { Npy, Safetensors };
+
+// Writes into `dir` (created if missing). Returns the files written, manifest last.
+std::vector<std::string> write_trace(const std::string& dir, TraceFormat format,
+                                     const ActivationCache& cache, const HookPlan& plan,
+                                     const TraceInfo& info);
+
+// "blocks.0.attn.hook_pattern" -> "blocks.0.attn.hook_pattern.npy" (names are file-safe).
+std::string trace_file_name(const std::string& hook_name, TraceFormat format);
+
+}  // namespace gb
