@@ -13,6 +13,7 @@ void add_hooks_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_patch_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 
 }  // namespace gb::cli
