@@ -10,5 +10,6 @@ void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_trace_command(CLI::App& app);
 void add_hooks_command(CLI::App& app);
+void add_weights_command(CLI::App& app);
 
 }  // namespace gb::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   gb::cli::add_run_command(app);
   gb::cli::add_hooks_command(app);
   gb::cli::add_trace_command(app);
+  gb::cli::add_weights_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
