@@ -70,10 +70,7 @@ std::vector<std::string> table_row(const WeightStats& s, bool with_reference) {
   for (size_t i = 0; i < s.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(s.shape[i]);
   shape += "]";
   std::vector<std::string> row = {s.name, s.dtype, shape};
-  if (!s.computed) {
-    row.push_back("(" + s.note + ")");
-    return row;
-  }
+  if (!s.computed) return row;  // the note under the table says why
   const ValueStats& v = s.values;
   row.insert(row.end(), {general(v.l2_norm), general(v.mean), general(v.std), general(v.abs_max),
                          percent(v.zero_fraction),
@@ -107,7 +104,7 @@ void print_table(const std::vector<WeightStats>& all, const WeightsArgs& a,
       "noise step/√12)\n");
   if (with_reference) std::printf("ref err: measured ‖x̂-r‖/‖r‖ against %s\n", a.reference.c_str());
   for (const WeightStats& s : all)
-    if (s.computed && !s.note.empty()) std::printf("%s: %s\n", s.name.c_str(), s.note.c_str());
+    if (!s.note.empty()) std::printf("%s: %s\n", s.name.c_str(), s.note.c_str());
 }
 
 void run_weights(const WeightsArgs& a) {
