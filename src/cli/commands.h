@@ -10,6 +10,10 @@ void add_inspect_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_trace_command(CLI::App& app);
 void add_hooks_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 void add_weights_command(CLI::App& app);
 
 }  // namespace gb::cli

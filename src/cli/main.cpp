@@ -23,6 +23,10 @@ int main(int argc, char** argv) {
   gb::cli::add_run_command(app);
   gb::cli::add_hooks_command(app);
   gb::cli::add_trace_command(app);
+  gb::cli::add_generate_command(app);
+  gb::cli::add_convert_command(app);
+  gb::cli::add_bench_command(app);
+  gb::cli::add_tokenize_command(app);
   gb::cli::add_weights_command(app);
   try {
     app.parse(argc, argv);

@@ -16,6 +16,7 @@ struct TraceArgs {
   std::vector<std::string> hooks;
   std::string out;
   bool safetensors = false;
+  int64_t chunk = 0;
 };
 
 void run_trace(const TraceArgs& a) {
@@ -25,7 +26,8 @@ void run_trace(const TraceArgs& a) {
   for (const auto& h : a.hooks) filter += (filter.empty() ? "" : ",") + h;
   auto plan = hm.plan(filter);
   ActivationCache cache(plan);
-  hm.run_observed(ids, *plan, cache);
+  if (a.chunk < 0) usage_fail("--chunk must be positive");
+  hm.run_observed(ids, *plan, cache, a.chunk);
   TraceInfo info{.model_path = hm.model().path(),
                  .config = hm.model().config(),
                  .tokens = ids,
@@ -52,6 +54,8 @@ void add_trace_command(CLI::App& app) {
   cmd->add_option("-o,--out", args->out, "Output directory")->required();
   cmd->add_flag("--safetensors", args->safetensors,
                 "Write one trace.safetensors instead of .npy files");
+  cmd->add_option("--chunk", args->chunk,
+                  "Feed the prompt through the KV cache this many tokens at a time (default: all)");
   cmd->callback([args] { run_trace(*args); });
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -126,6 +127,10 @@ class GgufWriter {
   // `shape` is row-major; `data` holds dtype_bytes(dtype, numel) bytes, copied at write time.
   void add_tensor(const std::string& name, std::vector<int64_t> shape, DType dtype,
                   const void* data);
+  // A tensor whose bytes are produced at write time by fill(dst) (dst holds dtype_bytes(...)),
+  // one tensor at a time, so converting a model needs memory for one tensor only.
+  using Fill = std::function<void(void* dst)>;
+  void add_tensor(const std::string& name, std::vector<int64_t> shape, DType dtype, Fill fill);
   void write();
 
  private:
@@ -133,7 +138,7 @@ class GgufWriter {
     std::string name;
     std::vector<int64_t> shape;
     DType dtype;
-    const void* data;
+    Fill fill;
   };
   std::string path_;
   uint32_t alignment_;

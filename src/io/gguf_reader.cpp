@@ -157,9 +157,11 @@ GgufFile GgufFile::open(const std::string& path) {
     fail(path, ": unsupported GGUF version ", f.version_, " (glassbox reads versions 2 and 3)");
   const uint64_t n_tensors = in.read<uint64_t>("tensor count");
   const uint64_t n_kv = in.read<uint64_t>("metadata count");
-  if (n_kv > in.remaining() / 12) fail(path, ": metadata count ", n_kv, " is larger than the file");
+  if (n_kv > in.remaining() / 12)
+    fail(path, ": header claims ", n_kv,
+         " metadata entries, more than the file holds (truncated?)");
   if (n_tensors > in.remaining() / 24)
-    fail(path, ": tensor count ", n_tensors, " is larger than the file");
+    fail(path, ": header claims ", n_tensors, " tensors, more than the file holds (truncated?)");
 
   for (uint64_t i = 0; i < n_kv; ++i) {
     std::string key = parse.string("metadata key");

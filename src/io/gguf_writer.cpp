@@ -118,11 +118,20 @@ void GgufWriter::set(const std::string& key, GgufValue value) {
 
 void GgufWriter::add_tensor(const std::string& name, std::vector<int64_t> shape, DType dtype,
                             const void* data) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  const size_t bytes = dtype_bytes(dtype, n);
+  add_tensor(name, std::move(shape), dtype,
+             [data, bytes](void* dst) { std::memcpy(dst, data, bytes); });
+}
+
+void GgufWriter::add_tensor(const std::string& name, std::vector<int64_t> shape, DType dtype,
+                            Fill fill) {
   if (shape.empty() || shape.size() > 4) fail(path_, ": tensor ", name, ": rank ", shape.size());
   if (shape.back() % dtype_block_size(dtype) != 0)
     fail(path_, ": tensor ", name, ": row of ", shape.back(), " elements is not a whole number of ",
          dtype_name(dtype), " blocks");
-  tensors_.push_back({name, std::move(shape), dtype, data});
+  tensors_.push_back({name, std::move(shape), dtype, std::move(fill)});
 }
 
 void GgufWriter::write() {
@@ -156,7 +165,15 @@ void GgufWriter::write() {
   }
   out.pad_to(alignment_);
   for (size_t i = 0; i < tensors_.size(); ++i) {
-    f.write(static_cast<const char*>(tensors_[i].data), std::streamsize(sizes[i]));
+    std::vector<char> buf(sizes[i]);
+    try {
+      tensors_[i].fill(buf.data());
+    } catch (...) {
+      f.close();
+      std::remove(partial.c_str());
+      throw;
+    }
+    f.write(buf.data(), std::streamsize(sizes[i]));
     out.pad_to(alignment_);
   }
   f.close();

@@ -2,21 +2,13 @@
 #pragma once
 
 #include <memory>
-#include <string>
 
-#include "io/tensor_table.h"
 #include "model/model.h"
+#include "model/model_source.h"
 
 namespace gb {
 
-struct FamilySource {
-  std::string path;
-  ModelConfig config;
-  io::TensorTable tensors;  // under GGUF names (see hf_names.h)
-  int threads = 0;
-};
-
-std::unique_ptr<Model> make_llama(FamilySource source);
-std::unique_ptr<Model> make_gpt2(FamilySource source);
+std::unique_ptr<Model> make_llama(ModelSource source, int threads);
+std::unique_ptr<Model> make_gpt2(ModelSource source, int threads);
 
 }  // namespace gb

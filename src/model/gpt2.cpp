@@ -21,15 +21,16 @@ struct Gpt2Layer {
 
 class Gpt2Model : public Model {
  public:
-  Gpt2Model(FamilySource src) : Model(src.path, src.config, std::move(src.tensors), src.threads) {
-    bind();
-  }
+  Gpt2Model(ModelSource src, int threads) : Model(std::move(src), threads) { bind(); }
 
   bool has_site(HookSite site) const override {
     if (site == HookSite::RotQ || site == HookSite::RotK || site == HookSite::MlpPreLinear)
       return false;
     return site < HookSite::ResidCrossPre || site > HookSite::CrossOut;
   }
+
+  const NormWeights& final_norm() const override { return final_norm_; }
+  const WeightMatrix& unembedding() const override { return wte_; }
 
   void forward(const TokenBatch& tokens, KvCache& cache, const Hooks& hooks, Tensor& logits,
                const ForwardOptions& options) override {
@@ -140,8 +141,8 @@ class Gpt2Model : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> make_gpt2(FamilySource source) {
-  return std::make_unique<Gpt2Model>(std::move(source));
+std::unique_ptr<Model> make_gpt2(ModelSource source, int threads) {
+  return std::make_unique<Gpt2Model>(std::move(source), threads);
 }
 
 }  // namespace gb

@@ -19,9 +19,8 @@ struct LlamaLayer {
 
 class LlamaModel : public Model {
  public:
-  explicit LlamaModel(FamilySource src)
-      : Model(src.path, src.config, std::move(src.tensors), src.threads),
-        rope_(config_.rope_dims, config_.rope_theta) {
+  explicit LlamaModel(ModelSource src, int threads)
+      : Model(std::move(src), threads), rope_(config_.rope_dims, config_.rope_theta) {
     bind();
   }
 
@@ -29,6 +28,9 @@ class LlamaModel : public Model {
     if (site == HookSite::PosEmbed) return false;
     return site < HookSite::ResidCrossPre || site > HookSite::CrossOut;
   }
+
+  const NormWeights& final_norm() const override { return final_norm_; }
+  const WeightMatrix& unembedding() const override { return unembed_; }
 
   void forward(const TokenBatch& tokens, KvCache& cache, const Hooks& hooks, Tensor& logits,
                const ForwardOptions& options) override {
@@ -114,8 +116,8 @@ class LlamaModel : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> make_llama(FamilySource source) {
-  return std::make_unique<LlamaModel>(std::move(source));
+std::unique_ptr<Model> make_llama(ModelSource source, int threads) {
+  return std::make_unique<LlamaModel>(std::move(source), threads);
 }
 
 }  // namespace gb

@@ -1,35 +1,57 @@
-// load_model: GGUF file or Hugging Face checkpoint folder -> the right family's Model.
+// Opening a model path: GGUF file or Hugging Face checkpoint folder -> the right family's Model.
 #include <filesystem>
 
 #include "core/error.h"
-#include "io/gguf.h"
 #include "io/safetensors.h"
 #include "model/config_readers.h"
 #include "model/families.h"
 #include "model/hf_names.h"
+#include "model/model_source.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb {
 
-std::unique_ptr<Model> load_model(const std::string& path, int threads) {
+namespace {
+
+bool has_hf_tokenizer(const std::string& dir) {
+  namespace fs = std::filesystem;
+  return fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "vocab.json");
+}
+
+}  // namespace
+
+ModelSource open_model_source(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
+  if (path.empty()) usage_fail("no model given");
   if (!fs::exists(path, ec)) fail(path, ": no such file or directory");
-  FamilySource src;
+  ModelSource src;
   src.path = path;
-  src.threads = threads;
   if (fs::is_directory(path, ec)) {
     src.config = config_from_hf(path);
     src.tensors = hf_to_gguf_names(io::read_safetensors_checkpoint(path), src.config, path);
+    if (has_hf_tokenizer(path)) src.tokenizer = tok::Tokenizer::from_hf_dir(path);
   } else {
-    const io::GgufFile file = io::GgufFile::open(path);
-    src.config = config_from_gguf(file);
-    src.tensors = file.tensor_table();
+    src.gguf = std::make_shared<io::GgufFile>(io::GgufFile::open(path));
+    src.config = config_from_gguf(*src.gguf);
+    src.tensors = src.gguf->tensor_table();
+    if (src.gguf->find("tokenizer.ggml.model"))
+      src.tokenizer = tok::Tokenizer::from_gguf(*src.gguf);
   }
+  if (src.tokenizer && src.tokenizer->vocab_size() > src.config.d_vocab)
+    fail(path, ": tokenizer has ", src.tokenizer->vocab_size(), " tokens but the model only ",
+         src.config.d_vocab, " output rows");
   if (src.config.family == Family::Llama && src.config.rope_dims == 0)
     src.config.rope_dims = src.config.d_head;
   validate_config(src.config, path);
+  return src;
+}
+
+std::unique_ptr<Model> load_model(const std::string& path, int threads) {
+  ModelSource src = open_model_source(path);
   const Family family = src.config.family;
-  return family == Family::Gpt2 ? make_gpt2(std::move(src)) : make_llama(std::move(src));
+  return family == Family::Gpt2 ? make_gpt2(std::move(src), threads)
+                                : make_llama(std::move(src), threads);
 }
 
 }  // namespace gb

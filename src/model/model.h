@@ -11,9 +11,11 @@
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "io/tensor_table.h"
+#include "model/blocks.h"
 #include "model/config.h"
 #include "model/hooks.h"
 #include "model/kv_cache.h"
+#include "model/model_source.h"
 
 namespace gb {
 
@@ -48,13 +50,18 @@ class Model {
 
   KvCache new_cache(int batch, int64_t max_pos) const;
 
+  // The final norm and the unembedding, for analyses that read the residual stream through
+  // them (logit lens, direct logit attribution).
+  virtual const NormWeights& final_norm() const = 0;
+  virtual const WeightMatrix& unembedding() const = 0;  // [d_vocab, d_model]
+
   // Runs tokens [batch, n_pos] at positions cache.n_pos() ... and appends them to the cache.
   // logits: [batch, n_pos, d_vocab] with all_logits, else [batch, 1, d_vocab].
   virtual void forward(const TokenBatch& tokens, KvCache& cache, const Hooks& hooks, Tensor& logits,
                        const ForwardOptions& options = {}) = 0;
 
  protected:
-  Model(std::string path, ModelConfig config, io::TensorTable tensors, int threads);
+  Model(ModelSource source, int threads);
   // Checks ids and positions before anything is computed.
   void check_batch(const TokenBatch& tokens, const KvCache& cache) const;
   // f32 storage for weights the file does not hold in a usable layout (small vectors, or
@@ -65,11 +72,14 @@ class Model {
   ModelConfig config_;
   io::TensorTable tensors_;
   std::shared_ptr<const tok::Tokenizer> tokenizer_;  // null when the file has none
+  std::shared_ptr<io::GgufFile> gguf_;               // the file, for GGUF models
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::unique_ptr<std::vector<float>>> owned_;
-
-  friend std::unique_ptr<Model> load_model(const std::string&, int);
 };
+
+// The logits of the last position of batch row b of a forward's output [batch, n, d_vocab]
+// (n is 1 unless all positions were asked for or hook_logits was observed).
+std::span<const float> last_position_logits(const Tensor& logits, int b = 0);
 
 // Opens a .gguf file or a Hugging Face checkpoint folder (config.json + safetensors) and binds
 // its weights. threads <= 0: one per hardware thread. Throws gb::Error naming the file and item.

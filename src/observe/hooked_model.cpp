@@ -1,5 +1,7 @@
 #include "observe/hooked_model.h"
 
+#include <algorithm>
+
 namespace gb {
 namespace {
 
@@ -25,13 +27,25 @@ std::shared_ptr<const HookPlan> HookedModel::plan(const std::string& filter) con
 }
 
 Tensor HookedModel::run_observed(std::span<const int32_t> tokens, const HookPlan& plan,
-                                 Observer& observer) {
-  KvCache kv = model_->new_cache(1, int64_t(tokens.size()));
+                                 Observer& observer, int64_t chunk) {
+  return run_observed(tokens, plan.mask(), observer, chunk);
+}
+
+Tensor HookedModel::run_observed(std::span<const int32_t> tokens, const HookMask& mask,
+                                 Observer& observer, int64_t chunk) {
+  const int64_t n = int64_t(tokens.size());
+  if (chunk <= 0 || chunk > n) chunk = n;
+  KvCache kv = model_->new_cache(1, n);
+  const Hooks hooks = mask.any() ? Hooks(mask, observer) : Hooks();
+  Tensor all(Shape{1, n, model_->config().d_vocab});
   Tensor logits;
-  const Hooks hooks(plan.mask(), observer);
-  model_->forward({tokens, 1, int64_t(tokens.size())}, kv, plan.empty() ? Hooks() : hooks, logits,
-                  {.all_logits = true});
-  return logits;
+  for (int64_t p0 = 0; p0 < n; p0 += chunk) {
+    const int64_t len = std::min(chunk, n - p0);
+    model_->forward({tokens.subspan(size_t(p0), size_t(len)), 1, len}, kv, hooks, logits,
+                    {.all_logits = true});
+    std::copy(logits.data(), logits.data() + logits.numel(), all.data() + p0 * all.shape()[2]);
+  }
+  return all;
 }
 
 Tensor HookedModel::run(std::span<const int32_t> tokens) {

@@ -42,8 +42,12 @@ class HookedModel {
   CachedRun run_with_cache(std::span<const int32_t> tokens, const std::string& filter);
   // Calls fn at every hook the filter selects, in forward order; fn may modify the tensor.
   Tensor run_with_hooks(std::span<const int32_t> tokens, const std::string& filter, HookFn fn);
-  // The general form: any observer, any plan; returns all-position logits.
-  Tensor run_observed(std::span<const int32_t> tokens, const HookPlan& plan, Observer& observer);
+  // The general form: any observer, any plan; returns all-position logits. chunk > 0 feeds the
+  // tokens through the KV cache that many at a time (hooks see each chunk in turn).
+  Tensor run_observed(std::span<const int32_t> tokens, const HookPlan& plan, Observer& observer,
+                      int64_t chunk = 0);
+  Tensor run_observed(std::span<const int32_t> tokens, const HookMask& mask, Observer& observer,
+                      int64_t chunk = 0);
 
  private:
   std::unique_ptr<Model> model_;
