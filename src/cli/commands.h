@@ -15,5 +15,6 @@ void add_generate_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_patch_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_weights_command(CLI::App& app);
 
 }  // namespace gb::cli
