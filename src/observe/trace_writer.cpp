@@ -74,6 +74,18 @@ std::vector<std::string> write_trace(const std::string& dir, TraceFormat format,
             {"token_strings", info.token_strings},
             {"filter", info.filter},
             {"hooks", json::array()}};
+  if (c.family == Family::TorchTransformer) {
+    m["model"]["n_encoder_layers"] = c.n_encoder_layers;
+    m["model"]["n_decoder_layers"] = c.n_layers;
+    m["model"]["norm_first"] = c.norm_first;
+    m["model"]["activation"] = activation_name(c.act);
+    json inputs = json::array();
+    for (const TraceInput& in : info.inputs)
+      inputs.push_back({{"role", in.role}, {"file", in.file}, {"shape", in.shape}});
+    m["inputs"] = inputs;
+    m["batch_first"] = info.batch_first;
+    m["tgt_causal"] = info.tgt_causal;
+  }
   std::vector<std::string> written;
   std::vector<io::SafetensorsEntry> entries;
   for (const HookSelection& sel : plan.selections()) {
