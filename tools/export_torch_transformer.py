@@ -205,6 +205,14 @@ def _from_state_dict(sd, args):
     return model
 
 
+def _load(path):
+    """torch.load of a whole pickled module (the user's own file), or a state_dict."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except TypeError:  # a torch without the weights_only argument
+        return torch.load(path, map_location="cpu")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("source", nargs="?",
@@ -231,7 +239,7 @@ def main(argv=None):
             model = nn.Transformer(**_hyperparameters(args))
         else:
             try:
-                obj = torch.load(args.source, map_location="cpu")
+                obj = _load(args.source)
             except Exception as e:  # torch raises many kinds for a bad file
                 raise ExportError(f"{args.source}: cannot load with torch.load: {e}")
             if isinstance(obj, dict):

@@ -136,48 +136,49 @@ class TorchTransformer final : public Seq2SeqModel {
     const Shape& tgt = in.tgt.values.shape();
     const int batch = int(bf ? src[0] : src[1]);
     const int64_t src_len = bf ? src[1] : src[0], tgt_len = bf ? tgt[1] : tgt[0];
-
-    const Step enc{.config = config_,
-                   .hooks = hooks,
-                   .pool = *pool_,
-                   .cache = no_cache_,
-                   .act = act_,
-                   .batch = batch,
-                   .n_pos = src_len,
-                   .pos0 = 0,
-                   .stack = Stack::Encoder};
-    const AttentionMask src_mask{.causal = false,
-                                 .mask = data_or_null(in.src_mask),
-                                 .padding = data_or_null(in.src_key_padding)};
-    load_stream(in.src.values, bf);
-    for (int layer = 0; layer < config_.n_encoder_layers; ++layer)
-      encoder_block(enc, layer, src_mask);
-    if (config_.encoder_final_norm) final_norm(enc, encoder_norm_);
-    memory_ = act_.resid;  // [batch, src_len, d_model]  what cross-attention reads
-
-    const Step dec{.config = config_,
-                   .hooks = hooks,
-                   .pool = *pool_,
-                   .cache = no_cache_,
-                   .act = act_,
-                   .batch = batch,
-                   .n_pos = tgt_len,
-                   .pos0 = 0,
-                   .stack = Stack::Decoder};
-    const AttentionMask tgt_mask{.causal = in.tgt_causal,
-                                 .mask = data_or_null(in.tgt_mask),
-                                 .padding = data_or_null(in.tgt_key_padding)};
-    const AttentionMask memory_mask{.causal = false,
-                                    .mask = data_or_null(in.memory_mask),
-                                    .padding = data_or_null(in.memory_key_padding)};
-    load_stream(in.tgt.values, bf);
-    for (int layer = 0; layer < config_.n_layers; ++layer)
-      decoder_block(dec, layer, tgt_mask, memory_mask, src_len);
-    if (config_.decoder_final_norm) final_norm(dec, decoder_norm_);
+    encode(step(hooks, Stack::Encoder, batch, src_len), in);
+    decode(step(hooks, Stack::Decoder, batch, tgt_len), in, src_len);
     return from_batch_major(act_.resid, batch, tgt_len, config_.d_model, bf);
   }
 
  private:
+  Step step(const Hooks& hooks, Stack stack, int batch, int64_t n_pos) {
+    return {.config = config_,
+            .hooks = hooks,
+            .pool = *pool_,
+            .cache = no_cache_,
+            .act = act_,
+            .batch = batch,
+            .n_pos = n_pos,
+            .pos0 = 0,
+            .stack = stack};
+  }
+
+  // src -> memory_, the encoder's output.
+  void encode(const Step& s, const Seq2SeqInputs& in) {
+    const AttentionMask mask{.causal = false,
+                             .mask = data_or_null(in.src_mask),
+                             .padding = data_or_null(in.src_key_padding)};
+    load_stream(in.src.values, in.batch_first);
+    for (int layer = 0; layer < config_.n_encoder_layers; ++layer) encoder_block(s, layer, mask);
+    if (config_.encoder_final_norm) final_norm(s, encoder_norm_);
+    memory_ = act_.resid;
+  }
+
+  // tgt, memory_ -> act.resid, the decoder's output.
+  void decode(const Step& s, const Seq2SeqInputs& in, int64_t src_len) {
+    const AttentionMask self_mask{.causal = in.tgt_causal,
+                                  .mask = data_or_null(in.tgt_mask),
+                                  .padding = data_or_null(in.tgt_key_padding)};
+    const AttentionMask memory_mask{.causal = false,
+                                    .mask = data_or_null(in.memory_mask),
+                                    .padding = data_or_null(in.memory_key_padding)};
+    load_stream(in.tgt.values, in.batch_first);
+    for (int layer = 0; layer < config_.n_layers; ++layer)
+      decoder_block(s, layer, self_mask, memory_mask, src_len);
+    if (config_.decoder_final_norm) final_norm(s, decoder_norm_);
+  }
+
   // The residual stream act.resid [batch, seq, d_model] <- an input in either layout.
   void load_stream(const Tensor& x, bool batch_first) {
     to_batch_major(x, batch_first, act_.resid);
@@ -204,15 +205,25 @@ class TorchTransformer final : public Seq2SeqModel {
     }
   }
 
+  // x [batch, n_pos, d_model] attends to itself -> act.attn_out.
+  void self_attention(const Step& s, const AttentionWeights& w, const float* x,
+                      const AttentionMask& mask, int layer) {
+    attention_block(s, w, {.x = x, .kv = x, .k_len = s.n_pos}, mask, kSelfAttentionSites, layer);
+  }
+
+  // x [batch, tgt_len, d_model] attends to memory_ [batch, src_len, d_model] -> act.attn_out.
+  void cross_attention(const Step& s, const AttentionWeights& w, const float* x, int64_t src_len,
+                       const AttentionMask& mask, int layer) {
+    attention_block(s, w, {.x = x, .kv = memory_.data(), .k_len = src_len}, mask,
+                    kCrossAttentionSites, layer);
+  }
+
   // nn.TransformerEncoderLayer: self-attention, then the feed-forward MLP.
   void encoder_block(const Step& s, int layer, const AttentionMask& mask) {
     const EncoderLayer& w = encoder_[size_t(layer)];
     s.hook(HookSite::ResidPre, layer, act_.resid, s.shape(config_.d_model));
     residual_sublayer(s, w.ln1, kLn1, HookSite::ResidMid, act_.attn_out, layer,
-                      [&](const float* x) {
-                        attention_block(s, w.self_attn, {.x = x, .kv = x, .k_len = s.n_pos}, mask,
-                                        kSelfAttentionSites, layer);
-                      });
+                      [&](const float* x) { self_attention(s, w.self_attn, x, mask, layer); });
     residual_sublayer(s, w.ln2, kLn2, HookSite::ResidPost, act_.mlp_out, layer,
                       [&](const float* x) { mlp_block(s, w.mlp, x, layer); });
   }
@@ -224,15 +235,10 @@ class TorchTransformer final : public Seq2SeqModel {
     const DecoderLayer& w = decoder_[size_t(layer)];
     s.hook(HookSite::ResidPre, layer, act_.resid, s.shape(config_.d_model));
     residual_sublayer(s, w.ln1, kLn1, HookSite::ResidCrossPre, act_.attn_out, layer,
-                      [&](const float* x) {
-                        attention_block(s, w.self_attn, {.x = x, .kv = x, .k_len = s.n_pos},
-                                        self_mask, kSelfAttentionSites, layer);
-                      });
+                      [&](const float* x) { self_attention(s, w.self_attn, x, self_mask, layer); });
     residual_sublayer(
-        s, w.ln_cross, kLnCross, HookSite::ResidMid, act_.attn_out, layer, [&](const float* x) {
-          attention_block(s, w.cross_attn, {.x = x, .kv = memory_.data(), .k_len = src_len},
-                          memory_mask, kCrossAttentionSites, layer);
-        });
+        s, w.ln_cross, kLnCross, HookSite::ResidMid, act_.attn_out, layer,
+        [&](const float* x) { cross_attention(s, w.cross_attn, x, src_len, memory_mask, layer); });
     residual_sublayer(s, w.ln2, kLn2, HookSite::ResidPost, act_.mlp_out, layer,
                       [&](const float* x) { mlp_block(s, w.mlp, x, layer); });
   }

@@ -2,9 +2,13 @@
 // tools/export_torch_transformer.py (config.json + model.safetensors under PyTorch's names),
 // float inputs in, float outputs out, as the module's forward(src, tgt, masks...).
 //
-//   auto model = gb::load_model("transformer_dir");
-//   auto& s2s = dynamic_cast<gb::Seq2SeqModel&>(*model);
-//   gb::Tensor out = s2s.forward({.src = {src, "src"}, .tgt = {tgt, "tgt"}, .tgt_causal = true});
+//   gb::HookedModel hm(gb::load_model("transformer_dir"));
+//   auto& s2s = dynamic_cast<gb::Seq2SeqModel&>(hm.model());
+//   auto plan = hm.plan("*.blocks.0.*attn.hook_pattern,encoder.blocks.0.mlp.hook_post");
+//   gb::ActivationCache cache(plan);
+//   gb::Tensor out = s2s.forward({.src = {src, "src"}, .tgt = {tgt, "tgt"}, .tgt_causal = true},
+//                                gb::Hooks(plan->mask(), cache));
+//   cache["decoder.blocks.0.cross_attn.hook_pattern"];  // [batch, n_heads, tgt_len, src_len]
 //
 // Hook names are encoder.blocks.{L}.*, decoder.blocks.{L}.* (with cross_attn.*) and
 // encoder.ln_final.* / decoder.ln_final.*; model/hook_sites.h says what resid_mid, ln1 and ln2

@@ -150,6 +150,9 @@ def check_bad_inputs(model_dir, work):
     expect_error("no -o", ["run", "-m", model_dir] + both, ["-o"], status=2)
     expect_error("tokens", ["trace", "-m", model_dir, "--tokens", "1,2", "--hooks", "all", "-o",
                             os.path.join(work, "t")], ["--src"], status=2)
+    expect_error("generate", ["generate", "-m", model_dir, "--tokens", "1,2"],
+                 ["encoder-decoder"], status=2)
+    expect_error("bench", ["bench", "-m", model_dir], ["encoder-decoder"], status=2)
     expect_error("bad hook", ["trace", "-m", model_dir, *both, "--hooks",
                               "decoder.blocks.0.cross_attn.hook_patern", "-o",
                               os.path.join(work, "t")], ["cross_attn.hook_pattern"], status=2)
