@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   gb::cli::add_generate_command(app);
   gb::cli::add_convert_command(app);
   gb::cli::add_bench_command(app);
+  gb::cli::add_tokenize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

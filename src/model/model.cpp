@@ -8,6 +8,7 @@ Model::Model(ModelSource source, int threads)
     : path_(std::move(source.path)),
       config_(std::move(source.config)),
       tensors_(std::move(source.tensors)),
+      tokenizer_(std::move(source.tokenizer)),
       gguf_(std::move(source.gguf)) {
   set_threads(threads);
   config_.n_params = 0;
@@ -46,6 +47,13 @@ void Model::check_batch(const TokenBatch& tokens, const KvCache& cache) const {
 std::vector<float>& Model::own(size_t n) {
   owned_.push_back(std::make_unique<std::vector<float>>(n));
   return *owned_.back();
+}
+
+std::span<const float> last_position_logits(const Tensor& logits, int b) {
+  const Shape& s = logits.shape();
+  if (s.rank != 3 || b < 0 || b >= s[0])
+    fail("logits of shape ", s.str(), " have no batch row ", b);
+  return {logits.data() + (int64_t(b) * s[1] + s[1] - 1) * s[2], size_t(s[2])};
 }
 
 }  // namespace gb

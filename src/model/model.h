@@ -90,6 +90,10 @@ class Model {
   std::vector<std::unique_ptr<std::vector<float>>> owned_;
 };
 
+// The logits of the last position of batch row b of a forward's output [batch, n, d_vocab]
+// (n is 1 unless all positions were asked for or hook_logits was observed).
+std::span<const float> last_position_logits(const Tensor& logits, int b = 0);
+
 // Opens a .gguf file or a Hugging Face checkpoint folder (config.json + safetensors) and binds
 // its weights. threads <= 0: one per hardware thread. Throws gb::Error naming the file and item.
 std::unique_ptr<Model> load_model(const std::string& path, int threads = 0);
