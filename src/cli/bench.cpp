@@ -73,6 +73,9 @@ double decode_speed(Model& m, int64_t ctx, int64_t steps, int repeats) {
 
 void run_bench(BenchArgs a) {
   auto model = a.model.load();
+  if (model->config().family == Family::TorchTransformer)
+    usage_fail(model->path(), ": bench measures token models; time an encoder-decoder model's "
+                              "glassbox run instead");
   const int n_ctx = model->config().n_ctx;
   if (a.threads.empty()) a.threads = {1, ThreadPool::hardware_threads()};
   std::sort(a.threads.begin(), a.threads.end());

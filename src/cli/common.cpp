@@ -54,6 +54,10 @@ std::vector<int32_t> parse_int_list(const std::string& text, const std::string& 
 }
 
 std::vector<int32_t> PromptArgs::ids(const Model& model) const {
+  if (model.config().family == Family::TorchTransformer)
+    usage_fail(model.path(),
+               " is an encoder-decoder model: it runs on --src/--tgt arrays "
+               "(glassbox run, trace), not on tokens");
   if (!text.empty() && !tokens.empty()) usage_fail("give either --prompt or --tokens, not both");
   if (!tokens.empty()) {
     std::vector<int32_t> ids = parse_int_list(tokens, "--tokens");

@@ -1,6 +1,7 @@
 // glassbox run: one forward pass over a prompt; prints the next-token distribution's top k.
 // With interventions (--ablate, --mean-ablate, --steer), the intervened distribution beside the
 // clean one.
+// Encoder-decoder models: one forward pass over --src/--tgt arrays; writes the output as .npy.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,8 +11,10 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/interventions_args.h"
+#include "cli/seq2seq_args.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "io/npy.h"
 #include "observe/hooked_model.h"
 
 namespace gb::cli {
@@ -21,6 +24,8 @@ struct RunArgs {
   ModelArgs model;
   PromptArgs prompt;
   InterventionArgs intervene;
+  Seq2SeqArgs seq2seq;
+  std::string out;  // encoder-decoder models: the output .npy
   int top_k = 10;
   bool json = false;
 };
@@ -46,9 +51,25 @@ std::vector<int32_t> top(const std::vector<double>& lp, size_t k) {
   return order;
 }
 
+// nn.Transformer(src, tgt, masks...) -> the output array, in the inputs' layout.
+void run_seq2seq(const RunArgs& a, Seq2SeqModel& model) {
+  if (!a.prompt.text.empty() || !a.prompt.tokens.empty())
+    usage_fail(model.path(), " is an encoder-decoder model: give --src and --tgt, not a prompt");
+  if (a.out.empty()) usage_fail("give -o OUT.npy for the encoder-decoder model's output");
+  const Seq2SeqInputs in = a.seq2seq.load(model);
+  const Tensor out = model.forward(in);
+  io::write_npy(a.out, out.data(), out.shape().to_vector());
+  std::printf("output %s %s -> %s\n", out.shape().str().c_str(),
+              in.batch_first ? "[batch, tgt_len, d_model]" : "[tgt_len, batch, d_model]",
+              a.out.c_str());
+}
+
 void run_run(const RunArgs& a) {
   if (a.top_k <= 0) usage_fail("--top-k must be positive");
   HookedModel hm(a.model.load());
+  if (auto* s2s = dynamic_cast<Seq2SeqModel*>(&hm.model())) return run_seq2seq(a, *s2s);
+  reject_seq2seq_args(hm.model(), a.seq2seq);
+  if (!a.out.empty()) usage_fail("-o is for encoder-decoder models' outputs");
   const std::vector<int32_t> ids = a.prompt.ids(hm.model());
   const Tensor clean_logits = hm.run(ids);
   const auto clean = log_probs(last_position_logits(clean_logits));
@@ -105,6 +126,9 @@ void add_run_command(CLI::App& app) {
   args->model.add(cmd);
   args->prompt.add(cmd);
   args->intervene.add(cmd);
+  args->seq2seq.add(cmd);
+  cmd->add_option("-o,--out", args->out,
+                  "Encoder-decoder models: write the output here (.npy, in the inputs' layout)");
   cmd->add_option("-k,--top-k", args->top_k, "How many candidates to show (default 10)");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args] { run_run(*args); });

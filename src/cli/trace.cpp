@@ -1,8 +1,10 @@
-// glassbox trace: run a prompt and write the selected hooks' tensors as .npy / .safetensors.
+// glassbox trace: run a prompt (or, for encoder-decoder models, --src/--tgt arrays) and write the
+// selected hooks' tensors as .npy / .safetensors.
 #include <cstdio>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/seq2seq_args.h"
 #include "core/error.h"
 #include "observe/hooked_model.h"
 #include "observe/trace_writer.h"
@@ -13,17 +15,59 @@ namespace {
 struct TraceArgs {
   ModelArgs model;
   PromptArgs prompt;
+  Seq2SeqArgs seq2seq;
   std::vector<std::string> hooks;
   std::string out;
   bool safetensors = false;
   int64_t chunk = 0;
 };
 
+std::string join_filter(const std::vector<std::string>& hooks) {
+  std::string filter;
+  for (const auto& h : hooks) filter += (filter.empty() ? "" : ",") + h;
+  return filter;
+}
+
+void trace_seq2seq(const TraceArgs& a, HookedModel& hm, Seq2SeqModel& model) {
+  if (!a.prompt.text.empty() || !a.prompt.tokens.empty() || a.chunk != 0)
+    usage_fail(model.path(), " is an encoder-decoder model: give --src and --tgt, not a prompt");
+  const Seq2SeqInputs in = a.seq2seq.load(model);
+  const std::string filter = join_filter(a.hooks);
+  auto plan = hm.plan(filter);
+  ActivationCache cache(plan);
+  model.forward(in, plan->empty() ? Hooks() : Hooks(plan->mask(), cache));
+  TraceInfo info{.model_path = model.path(),
+                 .config = model.config(),
+                 .tokens = {},
+                 .token_strings = {},
+                 .filter = filter,
+                 .inputs = {},
+                 .batch_first = in.batch_first,
+                 .tgt_causal = in.tgt_causal};
+  const std::pair<const char*, const InputArray*> arrays[] = {
+      {"src", &in.src},
+      {"tgt", &in.tgt},
+      {"src_mask", &in.src_mask},
+      {"tgt_mask", &in.tgt_mask},
+      {"memory_mask", &in.memory_mask},
+      {"src_key_padding_mask", &in.src_key_padding},
+      {"tgt_key_padding_mask", &in.tgt_key_padding},
+      {"memory_key_padding_mask", &in.memory_key_padding}};
+  for (const auto& [role, arr] : arrays)
+    if (arr->given()) info.inputs.push_back({role, arr->name, arr->values.shape().to_vector()});
+  write_trace(a.out, a.safetensors ? TraceFormat::Safetensors : TraceFormat::Npy, cache, *plan,
+              info);
+  std::fprintf(stderr, "glassbox: wrote %zu hooks for src %s, tgt %s to %s\n",
+               plan->selections().size(), in.src.values.shape().str().c_str(),
+               in.tgt.values.shape().str().c_str(), a.out.c_str());
+}
+
 void run_trace(const TraceArgs& a) {
   HookedModel hm(a.model.load());
+  if (auto* s2s = dynamic_cast<Seq2SeqModel*>(&hm.model())) return trace_seq2seq(a, hm, *s2s);
+  reject_seq2seq_args(hm.model(), a.seq2seq);
   const std::vector<int32_t> ids = a.prompt.ids(hm.model());
-  std::string filter;
-  for (const auto& h : a.hooks) filter += (filter.empty() ? "" : ",") + h;
+  const std::string filter = join_filter(a.hooks);
   auto plan = hm.plan(filter);
   ActivationCache cache(plan);
   if (a.chunk < 0) usage_fail("--chunk must be positive");
@@ -32,7 +76,8 @@ void run_trace(const TraceArgs& a) {
                  .config = hm.model().config(),
                  .tokens = ids,
                  .token_strings = {},
-                 .filter = filter};
+                 .filter = filter,
+                 .inputs = {}};
   for (int32_t id : ids) info.token_strings.push_back(token_label(hm.model(), id));
   const auto files = write_trace(a.out, a.safetensors ? TraceFormat::Safetensors : TraceFormat::Npy,
                                  cache, *plan, info);
@@ -47,6 +92,7 @@ void add_trace_command(CLI::App& app) {
   auto args = std::make_shared<TraceArgs>();
   args->model.add(cmd);
   args->prompt.add(cmd);
+  args->seq2seq.add(cmd);
   cmd->add_option("--hooks", args->hooks,
                   "Hook filter: names, globs (blocks.*.attn.hook_pattern), layer ranges "
                   "(blocks.2-5.mlp.hook_post), re:REGEX, all; slices [head=..][pos=..]")

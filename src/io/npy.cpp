@@ -149,8 +149,12 @@ NpyArray read_npy(const std::string& path) {
       }
       a.i32[size_t(i)] = int32_t(v);
     }
+  } else if (descr == "|b1" || descr == "|u1") {  // bool masks, as 0/1
+    need(1);
+    a.dtype = "<i4";
+    a.i32.assign(data, data + n);
   } else {
-    fail(path, ": dtype ", descr, " is not supported (use float32, float64, int32 or int64)");
+    fail(path, ": dtype ", descr, " is not supported (use float32, float64, int32, int64 or bool)");
   }
   return a;
 }

@@ -8,7 +8,7 @@
 namespace gb::io {
 
 struct NpyArray {
-  std::string dtype;  // "<f4" or "<i4" (what glassbox reads); others are rejected
+  std::string dtype;  // "<f4" or "<i4": what the file's values were converted to
   std::vector<int64_t> shape;
   std::vector<float> f32;    // when dtype is "<f4"
   std::vector<int32_t> i32;  // when dtype is "<i4"
@@ -22,7 +22,7 @@ void write_npy(const std::string& path, const int32_t* data, const std::vector<i
 // to at least `min_bytes` (so a header can later be rewritten in place for a smaller shape).
 std::string npy_header(const char* dtype, const std::vector<int64_t>& shape, size_t min_bytes = 0);
 
-// Reads an .npy of <f4 (or <f8, converted) or <i4/<i8 (converted). Throws naming the file.
+// Reads an .npy of <f4 (or <f8, converted) or <i4/<i8/bool/u1 (converted). Throws naming the file.
 NpyArray read_npy(const std::string& path);
 
 }  // namespace gb::io

@@ -95,30 +95,6 @@ void attend(const Step& s, int layer) {
                        dims, s.pool);
 }
 
-// attn_out = z @ W_Oᵀ + b_O; through per-head results when hook_result is observed.
-void output_projection(const Step& s, const AttentionWeights& w, int layer) {
-  const ModelConfig& c = s.config;
-  Activations& a = s.act;
-  const int64_t rows = s.rows(), d = c.d_model, dq = int64_t(c.n_heads) * c.d_head;
-  if (!s.hooks.on(HookSite::Result, layer, s.stack)) {
-    linear(s, a.z.data(), w.w_o, w.b_o, a.attn_out.data(), rows);
-    return;
-  }
-  float* w_o = grow(a.w_o, d * dq);
-  for (int64_t r = 0; r < d; ++r) ops::weight_row(w.w_o, r, w_o + r * dq);
-  float* result = grow(a.result, rows * c.n_heads * d);
-  ops::head_results(a.z.data(), w_o, result, rows, c.n_heads, c.d_head, c.d_model, s.pool);
-  s.hook(HookSite::Result, layer, a.result, s.shape(c.n_heads, d));
-  for (int64_t r = 0; r < rows; ++r) {
-    float* out = a.attn_out.data() + r * d;
-    if (w.b_o.empty())
-      std::memset(out, 0, size_t(d) * sizeof(float));
-    else
-      std::memcpy(out, w.b_o.data(), size_t(d) * sizeof(float));
-    for (int h = 0; h < c.n_heads; ++h) ops::add(result + (r * c.n_heads + h) * d, out, d);
-  }
-}
-
 }  // namespace
 
 void norm_block(const Step& s, const NormWeights& w, const float* x, float* out, int layer,
@@ -163,20 +139,20 @@ void self_attention_block(const Step& s, const AttentionWeights& w, ops::Rope* r
   store_kv(s, layer);
   attend(s, layer);
   s.hook(HookSite::Z, layer, a.z, s.shape(c.n_heads, c.d_head));
-  output_projection(s, w, layer);
+  output_projection(s, w, layer, HookSite::Result);
   s.hook(HookSite::AttnOut, layer, a.attn_out, s.shape(c.d_model));
 }
 
-void mlp_block(const Step& s, const MlpWeights& w, int layer) {
+void mlp_block(const Step& s, const MlpWeights& w, const float* x, int layer) {
   Activations& a = s.act;
   const int64_t rows = s.rows(), d_mlp = s.config.d_mlp;
   float* pre = grow(a.mlp_pre, rows * d_mlp);
   grow(a.mlp_out, rows * s.config.d_model);
-  linear(s, a.normed.data(), w.w_in, w.b_in, pre, rows);
+  linear(s, x, w.w_in, w.b_in, pre, rows);
   s.hook(HookSite::MlpPre, layer, a.mlp_pre, s.shape(d_mlp));
   if (!w.w_up.empty()) {
     float* lin = grow(a.mlp_lin, rows * d_mlp);
-    linear(s, a.normed.data(), w.w_up, {}, lin, rows);
+    linear(s, x, w.w_up, {}, lin, rows);
     s.hook(HookSite::MlpPreLinear, layer, a.mlp_lin, s.shape(d_mlp));
     activate(w.act, pre, rows * d_mlp);
     ops::mul(lin, pre, rows * d_mlp);
@@ -186,6 +162,29 @@ void mlp_block(const Step& s, const MlpWeights& w, int layer) {
   s.hook(HookSite::MlpPost, layer, a.mlp_pre, s.shape(d_mlp));
   linear(s, pre, w.w_out, w.b_out, a.mlp_out.data(), rows);
   s.hook(HookSite::MlpOut, layer, a.mlp_out, s.shape(s.config.d_model));
+}
+
+void output_projection(const Step& s, const AttentionWeights& w, int layer, HookSite result_site) {
+  const ModelConfig& c = s.config;
+  Activations& a = s.act;
+  const int64_t rows = s.rows(), d = c.d_model, dq = int64_t(c.n_heads) * c.d_head;
+  if (!s.hooks.on(result_site, layer, s.stack)) {
+    linear(s, a.z.data(), w.w_o, w.b_o, a.attn_out.data(), rows);
+    return;
+  }
+  float* w_o = grow(a.w_o, d * dq);
+  for (int64_t r = 0; r < d; ++r) ops::weight_row(w.w_o, r, w_o + r * dq);
+  float* result = grow(a.result, rows * c.n_heads * d);
+  ops::head_results(a.z.data(), w_o, result, rows, c.n_heads, c.d_head, c.d_model, s.pool);
+  s.hook(result_site, layer, a.result, s.shape(c.n_heads, d));
+  for (int64_t r = 0; r < rows; ++r) {
+    float* out = a.attn_out.data() + r * d;
+    if (w.b_o.empty())
+      std::memset(out, 0, size_t(d) * sizeof(float));
+    else
+      std::memcpy(out, w.b_o.data(), size_t(d) * sizeof(float));
+    for (int h = 0; h < c.n_heads; ++h) ops::add(result + (r * c.n_heads + h) * d, out, d);
+  }
 }
 
 void add_residual(const Step& s, const std::vector<float>& delta, HookSite site, int layer) {

@@ -94,8 +94,16 @@ void norm_block(const Step& s, const NormWeights& w, const float* x, float* out,
 void self_attention_block(const Step& s, const AttentionWeights& w, ops::Rope* rope,
                           bool deinterleave, int layer);
 
+// x [rows, d_model] -> act.mlp_out [rows, d_model].
+void mlp_block(const Step& s, const MlpWeights& w, const float* x, int layer);
 // act.normed -> act.mlp_out.
-void mlp_block(const Step& s, const MlpWeights& w, int layer);
+inline void mlp_block(const Step& s, const MlpWeights& w, int layer) {
+  mlp_block(s, w, s.act.normed.data(), layer);
+}
+
+// act.z [rows, n_heads, d_head] -> act.attn_out [rows, d_model] = z @ W_Oᵀ + b_O, through
+// per-head results (shown at `result`, attn.hook_result or cross_attn.hook_result) when observed.
+void output_projection(const Step& s, const AttentionWeights& w, int layer, HookSite result);
 
 // resid += delta, then the hook at `site`.
 void add_residual(const Step& s, const std::vector<float>& delta, HookSite site, int layer);

@@ -10,6 +10,7 @@ namespace gb {
 enum class Family : uint8_t {
   Gpt2,   // learned positions, LayerNorm with bias, GELU MLP, fused qkv
   Llama,  // RoPE, RMSNorm, SwiGLU MLP, grouped-query attention (Llama, Mistral, Qwen2, ...)
+  TorchTransformer,  // torch.nn.Transformer: encoder-decoder on float inputs, post- or pre-LN
 };
 
 enum class Activation : uint8_t { GeluTanh, GeluErf, Relu, Silu };
@@ -36,6 +37,13 @@ struct ModelConfig {
   bool qkv_bias = false;          // q/k/v projections have biases (GPT-2, Qwen2)
   bool tied_embeddings = false;   // unembedding reuses the token embedding matrix
   Activation act = Activation::Silu;
+
+  // Encoder-decoder models (TorchTransformer) only. n_layers counts the decoder blocks there.
+  int n_encoder_layers = 0;         // encoder blocks
+  bool norm_first = false;          // LayerNorm before each sublayer (pre-LN), else after it
+  bool batch_first = false;         // the module's layout: [batch, seq, d] (else [seq, batch, d])
+  bool encoder_final_norm = false;  // a LayerNorm after the last encoder block
+  bool decoder_final_norm = false;  // a LayerNorm after the last decoder block
 
   int64_t n_params = 0;  // parameters in the file's tensors
 

@@ -14,7 +14,9 @@ using nlohmann::json;
 Family family_of(const std::string& arch, const std::string& origin) {
   if (arch == "gpt2") return Family::Gpt2;
   if (arch == "llama" || arch == "mistral" || arch == "qwen2") return Family::Llama;
-  fail(origin, ": unknown architecture '", arch, "' (glassbox runs gpt2, llama, mistral, qwen2)");
+  if (arch == "torch_transformer") return Family::TorchTransformer;
+  fail(origin, ": unknown architecture '", arch,
+       "' (glassbox runs gpt2, llama, mistral, qwen2, torch_transformer)");
 }
 
 int64_t need_int(const io::GgufFile& f, const std::string& key) {
@@ -25,10 +27,48 @@ int64_t need_int(const io::GgufFile& f, const std::string& key) {
   return *v;
 }
 
+// tools/export_torch_transformer.py's config.json: nn.Transformer's own argument names.
+ModelConfig torch_transformer_config(const json& j, ModelConfig c) {
+  const int version = j.value("format_version", 0);
+  if (version != 1)
+    fail("format_version ", version, " is not one this glassbox reads (1); re-export the model");
+  c.d_model = j.at("d_model").get<int>();
+  c.n_heads = j.at("nhead").get<int>();
+  c.n_kv_heads = c.n_heads;
+  c.d_head = c.n_heads > 0 ? c.d_model / c.n_heads : 0;
+  c.n_encoder_layers = j.at("num_encoder_layers").get<int>();
+  c.n_layers = j.at("num_decoder_layers").get<int>();
+  c.d_mlp = j.at("dim_feedforward").get<int>();
+  c.norm_eps = j.at("layer_norm_eps").get<float>();
+  c.norm_first = j.at("norm_first").get<bool>();
+  c.batch_first = j.at("batch_first").get<bool>();
+  c.encoder_final_norm = j.at("encoder_norm").get<bool>();
+  c.decoder_final_norm = j.at("decoder_norm").get<bool>();
+  const std::string act = j.at("activation").get<std::string>();
+  if (act == "relu")
+    c.act = Activation::Relu;
+  else if (act == "gelu")
+    c.act = Activation::GeluErf;
+  else if (act == "gelu_tanh")
+    c.act = Activation::GeluTanh;
+  else
+    fail("activation '", act, "' is not supported (relu, gelu, gelu_tanh)");
+  c.qkv_bias = true;
+  return c;
+}
+
 }  // namespace
 
 std::string family_name(Family f) {
-  return f == Family::Gpt2 ? "gpt2" : "llama";
+  switch (f) {
+    case Family::Gpt2:
+      return "gpt2";
+    case Family::Llama:
+      return "llama";
+    case Family::TorchTransformer:
+      return "torch_transformer";
+  }
+  return "?";
 }
 
 std::string activation_name(Activation a) {
@@ -96,6 +136,7 @@ ModelConfig config_from_hf(const std::string& dir) {
       c.arch = j.value("model_type", std::string());
       c.family = family_of(c.arch, "model_type");
       c.name = std::filesystem::path(dir).filename().string();
+      if (c.family == Family::TorchTransformer) return torch_transformer_config(j, c);
       c.d_vocab = j.at("vocab_size").get<int>();
       if (c.family == Family::Gpt2) {
         c.n_layers = j.at("n_layer").get<int>();
@@ -157,6 +198,13 @@ void validate_config(const ModelConfig& c, const std::string& origin) {
   positive("n_kv_heads", c.n_kv_heads);
   positive("d_head", c.d_head);
   positive("d_mlp", c.d_mlp);
+  if (c.family == Family::TorchTransformer) {
+    positive("num_encoder_layers", c.n_encoder_layers);
+    if (c.d_head * c.n_heads != c.d_model)
+      fail(origin, ": d_model ", c.d_model, " is not divisible by nhead ", c.n_heads);
+    if (!(c.norm_eps > 0)) fail(origin, ": layer_norm_eps ", c.norm_eps, " must be positive");
+    return;
+  }
   positive("d_vocab", c.d_vocab);
   positive("n_ctx", c.n_ctx);
   if (c.n_heads % c.n_kv_heads != 0)

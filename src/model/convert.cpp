@@ -76,6 +76,10 @@ ConvertReport convert_to_gguf(const std::string& source, const std::string& out,
                               const ConvertOptions& options) {
   auto src = std::make_shared<ModelSource>(open_model_source(source));
   ModelConfig& c = src->config;
+  if (c.family == Family::TorchTransformer)
+    usage_fail(source,
+               ": torch.nn.Transformer folders have no GGUF layout; glassbox runs them as "
+               "they are");
   // llama.cpp's "llama" arch expects Q/K rows interleaved; qwen2 ("neox" RoPE) does not.
   const bool interleave = c.family == Family::Llama && c.arch != "qwen2" && !c.rope_interleaved;
   io::GgufWriter w(out);

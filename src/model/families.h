@@ -10,5 +10,6 @@ namespace gb {
 
 std::unique_ptr<Model> make_llama(ModelSource source, int threads);
 std::unique_ptr<Model> make_gpt2(ModelSource source, int threads);
+std::unique_ptr<Model> make_torch_transformer(ModelSource source, int threads);
 
 }  // namespace gb

@@ -3,6 +3,25 @@
 // Names, shapes and semantics follow TransformerLens, so that researchers' habits carry over.
 // This table is the single source of the names: the forward passes, the name filters,
 // `glassbox hooks` and the documentation all read it.
+//
+// Encoder-decoder models (torch.nn.Transformer) use the block names under encoder.blocks.{L}.
+// and decoder.blocks.{L}., and encoder.ln_final.* / decoder.ln_final.* for the final norms; a
+// decoder block has cross-attention (hook_resid_cross_pre ... hook_cross_attn_out) between its
+// self-attention and its MLP. Their norms are named after the sublayer they belong to: ln1 is
+// self-attention's (PyTorch's norm1), ln_cross cross-attention's (the decoder's norm2), ln2 the
+// MLP's (the encoder's norm2, the decoder's norm3). The resid hooks are always the results of
+// the residual additions (resid_pre: the block's input):
+//   pre-LN (norm_first=True), as GPT-2:
+//     resid_mid  = resid_pre + attn(ln1(resid_pre))
+//     resid_post = resid_mid + mlp(ln2(resid_mid))            the block's output
+//   post-LN (PyTorch's default), the norm comes after each addition:
+//     resid_mid  = resid_pre + attn(resid_pre)                 ln1 normalizes resid_mid;
+//     resid_post = h + mlp(h),  h = ln1(resid_mid)             h is what the MLP reads and adds to
+//     the block's output (the next block's resid_pre) is ln2(resid_post).
+//   The decoder inserts, between the two, hook_resid_cross_pre (the sum after self-attention,
+//   normalized by ln1 in post-LN) and the cross-attention sublayer, whose sum is hook_resid_mid
+//   (normalized by ln_cross in post-LN).
+// ln.hook_normalized is the norm's output before its weight and bias, as everywhere.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +71,7 @@ enum class HookSite : uint8_t {
   CrossScores,        // cross_attn.hook_attn_scores     [b, n_heads, tgt_pos, src_pos]
   CrossPattern,       // cross_attn.hook_pattern         [b, n_heads, tgt_pos, src_pos]
   CrossZ,             // cross_attn.hook_z               [b, tgt_pos, n_heads, d_head]
+  CrossResult,        // cross_attn.hook_result          [b, tgt_pos, n_heads, d_model]
   CrossOut,           // hook_cross_attn_out             [b, tgt_pos, d_model]
   Count,
 };

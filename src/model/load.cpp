@@ -1,4 +1,5 @@
-// Opening a model path: GGUF file or Hugging Face checkpoint folder -> the right family's Model.
+// Opening a model path: GGUF file, Hugging Face checkpoint folder or exported torch.nn.Transformer
+// folder -> the right family's Model.
 #include <filesystem>
 
 #include "core/error.h"
@@ -29,8 +30,13 @@ ModelSource open_model_source(const std::string& path) {
   src.path = path;
   if (fs::is_directory(path, ec)) {
     src.config = config_from_hf(path);
-    src.tensors = hf_to_gguf_names(io::read_safetensors_checkpoint(path), src.config, path);
-    if (has_hf_tokenizer(path)) src.tokenizer = tok::Tokenizer::from_hf_dir(path);
+    src.tensors = io::read_safetensors_checkpoint(path);
+    // torch.nn.Transformer folders keep PyTorch's names; only decoder-only checkpoints have a
+    // GGUF counterpart (and a tokenizer).
+    if (src.config.family != Family::TorchTransformer) {
+      src.tensors = hf_to_gguf_names(src.tensors, src.config, path);
+      if (has_hf_tokenizer(path)) src.tokenizer = tok::Tokenizer::from_hf_dir(path);
+    }
   } else {
     src.gguf = std::make_shared<io::GgufFile>(io::GgufFile::open(path));
     src.config = config_from_gguf(*src.gguf);
@@ -49,9 +55,15 @@ ModelSource open_model_source(const std::string& path) {
 
 std::unique_ptr<Model> load_model(const std::string& path, int threads) {
   ModelSource src = open_model_source(path);
-  const Family family = src.config.family;
-  return family == Family::Gpt2 ? make_gpt2(std::move(src), threads)
-                                : make_llama(std::move(src), threads);
+  switch (src.config.family) {
+    case Family::Gpt2:
+      return make_gpt2(std::move(src), threads);
+    case Family::Llama:
+      return make_llama(std::move(src), threads);
+    case Family::TorchTransformer:
+      return make_torch_transformer(std::move(src), threads);
+  }
+  fail(path, ": unknown model family");
 }
 
 }  // namespace gb

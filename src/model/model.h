@@ -1,5 +1,5 @@
 // Model: a loaded transformer (weights mapped from its file, tokenizer if the file has one) and
-// its forward pass. One subclass per architecture family (gpt2.cpp, llama.cpp).
+// its forward pass. One subclass per architecture family (gpt2.cpp, llama.cpp, seq2seq.cpp).
 #pragma once
 
 #include <cstdint>
@@ -47,6 +47,19 @@ class Model {
 
   // Whether this model has a hook site at all (hook_pos_embed only with learned positions, ...).
   virtual bool has_site(HookSite site) const = 0;
+
+  // The stacks of blocks hook names live under, with their depths: Main (blocks.{L}.) for
+  // decoder-only models; Encoder and Decoder (encoder.blocks.{L}., decoder.blocks.{L}.) for
+  // encoder-decoder ones.
+  struct StackDepth {
+    Stack stack;
+    int n_layers;
+  };
+  virtual std::vector<StackDepth> stacks() const { return {{Stack::Main, config_.n_layers}}; }
+  // has_site() within one stack (cross-attention sites only in a decoder, ...).
+  virtual bool has_site_in(Stack stack, HookSite site) const {
+    return stack == Stack::Main && has_site(site);
+  }
 
   KvCache new_cache(int batch, int64_t max_pos) const;
 

@@ -1,5 +1,7 @@
 #include "observe/hook_catalog.h"
 
+#include <algorithm>
+
 #include "model/model.h"
 
 namespace gb {
@@ -7,21 +9,26 @@ namespace gb {
 HookCatalog hook_catalog(const Model& model) {
   HookCatalog cat;
   cat.config = model.config();
-  cat.n_layers = model.config().n_layers;
-  auto add = [&](int layer, HookSite site) {
-    if (model.has_site(site))
-      cat.entries.push_back({hook_name(Stack::Main, layer, site), {Stack::Main, layer, site, 0}});
-  };
   const auto table = hook_site_table();
-  for (const auto& info : table)
-    if (!info.block_level && (info.site == HookSite::Embed || info.site == HookSite::PosEmbed))
-      add(-1, info.site);
-  for (int layer = 0; layer < cat.n_layers; ++layer)
+  const auto before_blocks = [](HookSite s) {
+    return s == HookSite::Embed || s == HookSite::PosEmbed;
+  };
+  // Per stack, in forward-pass order: model-level sites before the blocks (embeddings), every
+  // block's sites, model-level sites after the blocks (final norm, logits).
+  for (const Model::StackDepth& sd : model.stacks()) {
+    cat.n_layers = std::max(cat.n_layers, sd.n_layers);
+    auto add = [&](int layer, HookSite site) {
+      if (model.has_site_in(sd.stack, site))
+        cat.entries.push_back({hook_name(sd.stack, layer, site), {sd.stack, layer, site, 0}});
+    };
     for (const auto& info : table)
-      if (info.block_level) add(layer, info.site);
-  for (const auto& info : table)
-    if (!info.block_level && info.site != HookSite::Embed && info.site != HookSite::PosEmbed)
-      add(-1, info.site);
+      if (!info.block_level && before_blocks(info.site)) add(-1, info.site);
+    for (int layer = 0; layer < sd.n_layers; ++layer)
+      for (const auto& info : table)
+        if (info.block_level) add(layer, info.site);
+    for (const auto& info : table)
+      if (!info.block_level && !before_blocks(info.site)) add(-1, info.site);
+  }
   return cat;
 }
 

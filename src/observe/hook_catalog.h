@@ -20,7 +20,7 @@ struct CatalogEntry {
 
 struct HookCatalog {
   std::vector<CatalogEntry> entries;  // in forward-pass order
-  int n_layers = 0;
+  int n_layers = 0;                   // blocks of the deepest stack (hook masks are sized by it)
   ModelConfig config;
 };
 

@@ -70,6 +70,18 @@ TraceManifest::TraceManifest(std::string dir, const TraceInfo& info) : dir_(std:
            {"token_strings", info.token_strings},
            {"filter", info.filter},
            {"hooks", json::array()}};
+  if (c.family == Family::TorchTransformer) {
+    json_["model"]["n_encoder_layers"] = c.n_encoder_layers;
+    json_["model"]["n_decoder_layers"] = c.n_layers;
+    json_["model"]["norm_first"] = c.norm_first;
+    json_["model"]["activation"] = activation_name(c.act);
+    json inputs = json::array();
+    for (const TraceInput& in : info.inputs)
+      inputs.push_back({{"role", in.role}, {"file", in.file}, {"shape", in.shape}});
+    json_["inputs"] = inputs;
+    json_["batch_first"] = info.batch_first;
+    json_["tgt_causal"] = info.tgt_causal;
+  }
 }
 
 std::string TraceManifest::path_of(const std::string& file) const {

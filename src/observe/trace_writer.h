@@ -1,7 +1,7 @@
 // Trace files: the cached hook tensors of a run as one .npy per hook (or one .safetensors), and
-// a manifest.json saying what they are: model identity, tokens and their strings, hook names,
-// shapes, axes, dtypes and slices. The manifest is written last, so a trace directory with a
-// manifest is complete.
+// a manifest.json saying what they are: model identity, tokens and their strings (or, for
+// encoder-decoder models, the input arrays), hook names, shapes, axes, dtypes and slices. The
+// manifest is written last, so a trace directory with a manifest is complete.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -14,12 +14,23 @@
 
 namespace gb {
 
+// An array an encoder-decoder run was fed.
+struct TraceInput {
+  std::string role;  // "src", "tgt", "src_mask", "src_key_padding_mask", ...
+  std::string file;
+  std::vector<int64_t> shape;
+};
+
 struct TraceInfo {
   std::string model_path;
   ModelConfig config;
   std::vector<int32_t> tokens;
   std::vector<std::string> token_strings;  // empty when the model has no tokenizer
   std::string filter;
+  // Encoder-decoder runs (no tokens): what was fed in, and how.
+  std::vector<TraceInput> inputs;
+  bool batch_first = false;  // the inputs' layout (hook tensors are always batch-first)
+  bool tgt_causal = false;   // causal target mask
 };
 
 enum class TraceFormat { Npy, Safetensors };
