@@ -26,6 +26,12 @@ int main(int argc, char** argv) {
   gb::cli::add_generate_command(app);
   gb::cli::add_convert_command(app);
   gb::cli::add_bench_command(app);
+  gb::cli::add_lens_command(app);
+  gb::cli::add_attribute_command(app);
+  gb::cli::add_heads_command(app);
+  gb::cli::add_stats_command(app);
+  gb::cli::add_diagnose_command(app);
+  gb::cli::add_diff_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

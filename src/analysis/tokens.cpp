@@ -1,0 +1,33 @@
+#include "analysis/tokens.h"
+
+#include "core/error.h"
+
+namespace gb::analysis {
+
+std::string id_label(int32_t id) {
+  return "#" + std::to_string(id);
+}
+
+TokenLabeler model_labeler(const Model& model) {
+  return id_label;
+}
+
+std::vector<int32_t> encode_text(const Model& model, std::string_view text, bool bos,
+                                 const std::string& what) {
+  usage_fail(what, ": ", model.path(), " has no tokenizer; give token ids instead");
+}
+
+TokenChoice token_from_text(const Model& model, std::string_view text, const std::string& what) {
+  const std::vector<int32_t> ids = encode_text(model, text, false, what);
+  if (ids.empty()) usage_fail(what, ": '", text, "' encodes to no tokens");
+  TokenChoice c{ids[0], ""};
+  if (ids.size() > 1) {
+    const TokenLabeler label = model_labeler(model);
+    c.note = cat(what, ": '", text, "' is ", ids.size(), " tokens:");
+    for (int32_t id : ids) c.note += " '" + label(id) + "'";
+    c.note += "; using the first, '" + label(ids[0]) + "'";
+  }
+  return c;
+}
+
+}  // namespace gb::analysis
