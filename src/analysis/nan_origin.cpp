@@ -44,6 +44,27 @@ std::optional<NonFiniteValue> first_nonfinite(const HookPoint& point, const Tens
   return std::nullopt;
 }
 
+// NaN / Inf in a hook tensor; for attention matrices only the causal part (keys <= query),
+// since scores are −inf where masked by design.
+HookCheck count_nonfinite(const std::string& name, const HookPoint& point, const TensorView& t) {
+  HookCheck check{name};
+  auto count = [&](const float* v, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      check.nan += std::isnan(v[i]);
+      check.inf += std::isinf(v[i]);
+    }
+  };
+  if (!is_attention_matrix(point.site)) {
+    count(t.data, t.numel());
+    return check;
+  }
+  const int64_t rows = t.shape[0] * t.shape[1], Q = t.shape[2], K = t.shape[3];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t q = 0; q < Q; ++q)
+      count(t.data + (r * Q + q) * K, std::min(K, point.pos0 + q + 1));
+  return check;
+}
+
 // Keeps the latest tensor of every site (this layer's, and the previous residual) until the
 // first non-finite value, then says what produced it.
 class NanObserver : public Observer {
@@ -56,11 +77,7 @@ class NanObserver : public Observer {
     const HookSelection* sel = plan_.find(point);
     if (!sel) return;
     ++out_.hooks_checked;
-    HookCheck check{sel->name};
-    for (float v : t.span()) {
-      check.nan += std::isnan(v);
-      check.inf += std::isinf(v);
-    }
+    const HookCheck check = count_nonfinite(sel->name, point, t);
     if (check.nan + check.inf > 0) {
       out_.nonfinite_hooks.push_back(check);
       if (point.site == HookSite::Logits) out_.logits_finite = false;

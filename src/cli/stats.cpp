@@ -1,5 +1,6 @@
 // glassbox stats: streaming activation statistics over a prompt or a corpus; dead MLP neurons,
 // massive activation channels, top activating contexts; JSON and .npy output.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -64,7 +65,9 @@ void print_findings(const analysis::ActivationStats& s, const analysis::TokenLab
              std::to_string(a.rare.size()), index_list(a.dead, 12), index_list(a.rare, 12)});
     std::printf("%s", t.str({1, 2, 3}).c_str());
   }
-  const auto massive = s.massive_channels();
+  auto massive = s.massive_channels();
+  std::stable_sort(massive.begin(), massive.end(),
+                   [](const auto& x, const auto& y) { return x.ratio > y.ratio; });
   std::printf("\nmassive activation channels (abs max > %g x the hook's median |x|): %zu\n",
               s.options().massive_factor, massive.size());
   if (!massive.empty()) {
@@ -73,6 +76,7 @@ void print_findings(const analysis::ActivationStats& s, const analysis::TokenLab
       t.add({massive[i].hook, std::to_string(massive[i].channel), num(massive[i].abs_max),
              num(massive[i].median_abs), fixed(massive[i].ratio, 1)});
     std::printf("%s", t.str({1, 2, 3, 4}).c_str());
+    if (massive.size() > 30) std::printf("... and %zu more (all in --json)\n", massive.size() - 30);
   }
   for (const auto& nc : s.top_contexts()) {
     std::printf("\ntop activations of %s:%lld\n", nc.neuron.hook.c_str(),
