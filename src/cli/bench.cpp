@@ -77,8 +77,10 @@ void run_bench(BenchArgs a) {
   if (a.threads.empty()) a.threads = {1, ThreadPool::hardware_threads()};
   std::sort(a.threads.begin(), a.threads.end());
   a.threads.erase(std::unique(a.threads.begin(), a.threads.end()), a.threads.end());
-  nlohmann::json j = {{"model", model->path()}, {"arch", model->config().arch},
-                      {"n_params", model->config().n_params}, {"results", nlohmann::json::array()}};
+  nlohmann::json j = {{"model", model->path()},
+                      {"arch", model->config().arch},
+                      {"n_params", model->config().n_params},
+                      {"results", nlohmann::json::array()}};
   Table t({"threads", "test", "tokens/s"});
   auto report = [&](int threads, const std::string& test, double tps) {
     t.add({std::to_string(threads), test, fixed(tps, 1)});
@@ -93,7 +95,8 @@ void run_bench(BenchArgs a) {
     }
     for (int64_t ctx : a.decode_ctx) {
       if (ctx + a.decode_tokens > n_ctx) continue;
-      report(threads, "decode @" + std::to_string(ctx), decode_speed(*model, ctx, a.decode_tokens, a.repeats));
+      report(threads, "decode @" + std::to_string(ctx),
+             decode_speed(*model, ctx, a.decode_tokens, a.repeats));
     }
   }
   j["peak_rss_mib"] = peak_rss_mib();
@@ -112,10 +115,13 @@ void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed and peak memory");
   auto args = std::make_shared<BenchArgs>();
   cmd->add_option("-m,--model", args->model.path, "Model file or checkpoint folder")->required();
-  cmd->add_option("-t,--threads", args->threads, "Thread counts to measure (default: 1 and all cores)");
+  cmd->add_option("-t,--threads", args->threads,
+                  "Thread counts to measure (default: 1 and all cores)");
   cmd->add_option("--prefill", args->prefill, "Prompt lengths for prefill (default 128 512)");
-  cmd->add_option("--decode-ctx", args->decode_ctx, "Context lengths for decode (default 128 1024)");
-  cmd->add_option("--decode-tokens", args->decode_tokens, "Tokens decoded per measurement (default 32)");
+  cmd->add_option("--decode-ctx", args->decode_ctx,
+                  "Context lengths for decode (default 128 1024)");
+  cmd->add_option("--decode-tokens", args->decode_tokens,
+                  "Tokens decoded per measurement (default 32)");
   cmd->add_option("--repeats", args->repeats, "Best of this many runs (default 3)");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args] { run_bench(*args); });

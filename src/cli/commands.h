@@ -13,6 +13,7 @@ void add_hooks_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
 void add_lens_command(CLI::App& app);
 void add_attribute_command(CLI::App& app);
 void add_heads_command(CLI::App& app);

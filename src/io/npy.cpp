@@ -1,5 +1,6 @@
 #include "io/npy.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -47,11 +48,11 @@ int64_t numel(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-std::string npy_header(const char* dtype, const std::vector<int64_t>& shape) {
+std::string npy_header(const char* dtype, const std::vector<int64_t>& shape, size_t min_bytes) {
   std::string dict = std::string("{'descr': '") + dtype +
                      "', 'fortran_order': False, 'shape': " + shape_tuple(shape) + ", }";
   // magic(6) + version(2) + header length(2) + dict + padding + '\n', total a multiple of 64.
-  const size_t total = (10 + dict.size() + 1 + 63) / 64 * 64;
+  const size_t total = std::max((10 + dict.size() + 1 + 63) / 64 * 64, min_bytes);
   dict.append(total - 10 - dict.size() - 1, ' ');
   dict += '\n';
   std::string h = "\x93NUMPY";

@@ -20,8 +20,9 @@ void write_npy(const std::string& path, const int32_t* data, const std::vector<i
 void write_npy(const std::string& path, const double* data, const std::vector<int64_t>& shape);
 void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape);
 
-// The .npy header for an array of `shape` (for writers that stream the data afterwards).
-std::string npy_header(const char* dtype, const std::vector<int64_t>& shape);
+// The .npy header for an array of `shape` (for writers that stream the data afterwards), padded
+// to at least `min_bytes` (so a header can later be rewritten in place for a smaller shape).
+std::string npy_header(const char* dtype, const std::vector<int64_t>& shape, size_t min_bytes = 0);
 
 // Reads an .npy of <f4 (or <f8, converted) or <i4/<i8 (converted). Throws naming the file.
 NpyArray read_npy(const std::string& path);

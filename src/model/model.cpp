@@ -48,4 +48,11 @@ std::vector<float>& Model::own(size_t n) {
   return *owned_.back();
 }
 
+std::span<const float> last_position_logits(const Tensor& logits, int b) {
+  const Shape& s = logits.shape();
+  if (s.rank != 3 || b < 0 || b >= s[0])
+    fail("logits of shape ", s.str(), " have no batch row ", b);
+  return {logits.data() + (int64_t(b) * s[1] + s[1] - 1) * s[2], size_t(s[2])};
+}
+
 }  // namespace gb

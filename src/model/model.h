@@ -11,8 +11,8 @@
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "io/tensor_table.h"
-#include "model/config.h"
 #include "model/blocks.h"
+#include "model/config.h"
 #include "model/hooks.h"
 #include "model/kv_cache.h"
 #include "model/model_source.h"
@@ -76,6 +76,10 @@ class Model {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::unique_ptr<std::vector<float>>> owned_;
 };
+
+// The logits of the last position of batch row b of a forward's output [batch, n, d_vocab]
+// (n is 1 unless all positions were asked for or hook_logits was observed).
+std::span<const float> last_position_logits(const Tensor& logits, int b = 0);
 
 // Opens a .gguf file or a Hugging Face checkpoint folder (config.json + safetensors) and binds
 // its weights. threads <= 0: one per hardware thread. Throws gb::Error naming the file and item.

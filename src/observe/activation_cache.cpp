@@ -57,9 +57,8 @@ Tensor concat(const Tensor& a, const Tensor& b, int axis) {
 void ActivationCache::on_hook(const HookPoint& point, TensorView& tensor) {
   const HookSelection* sel = plan_->find(point);
   if (!sel) return;
-  Tensor copy = (sel->heads || sel->positions)
-                    ? select_slices(*sel, tensor)
-                    : Tensor(tensor.shape, {tensor.data, tensor.data + tensor.numel()});
+  Tensor copy = sel->sliced() ? select_slices(*sel, tensor)
+                              : Tensor(tensor.shape, {tensor.data, tensor.data + tensor.numel()});
   auto it = index_.find(sel->name);
   if (it == index_.end()) {
     index_[sel->name] = entries_.size();

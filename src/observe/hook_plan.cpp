@@ -96,21 +96,22 @@ NamePattern compile_name(const std::string& pat) {
   return np;
 }
 
-// Index of the axis of `site` holding heads or positions, or -1.
-int axis_index(HookSite site, bool heads) {
-  const HookSiteInfo& info = hook_site_info(site);
-  for (int i = 0; i < info.rank; ++i) {
-    const Axis a = info.axes[i];
-    if (heads && (a == Axis::NHeads || a == Axis::NKvHeads)) return i;
-    if (!heads && (a == Axis::Pos || a == Axis::QPos)) return i;
-  }
-  return -1;
-}
-
 struct ParsedPattern {
   std::string name;
-  std::optional<IndexSpec> heads, positions;
+  std::vector<AxisSlice> slices;
 };
+
+const char* slice_key(SliceAxis a) {
+  switch (a) {
+    case SliceAxis::Head:
+      return "head";
+    case SliceAxis::Pos:
+      return "pos";
+    case SliceAxis::Neuron:
+      return "neuron";
+  }
+  return "?";
+}
 
 ParsedPattern parse_pattern(const std::string& text) {
   ParsedPattern p;
@@ -131,15 +132,24 @@ ParsedPattern parse_pattern(const std::string& text) {
           trim(body.substr(start, semi == std::string::npos ? std::string::npos : semi - start));
       const size_t eq = part.find('=');
       if (eq == std::string::npos)
-        usage_fail("hook filter '", text, "': slice '", part, "' must be head=... or pos=...");
+        usage_fail("hook filter '", text, "': slice '", part,
+                   "' must be head=, pos= or neuron=...");
       const std::string key = trim(part.substr(0, eq));
       IndexSpec spec = IndexSpec::parse(trim(part.substr(eq + 1)));
-      if (key == "head")
-        p.heads = spec;
-      else if (key == "pos")
-        p.positions = spec;
-      else
-        usage_fail("hook filter '", text, "': unknown slice '", key, "' (use head= or pos=)");
+      SliceAxis axis;
+      if (key == "head") {
+        axis = SliceAxis::Head;
+      } else if (key == "pos") {
+        axis = SliceAxis::Pos;
+      } else if (key == "neuron" || key == "channel") {
+        axis = SliceAxis::Neuron;
+      } else {
+        usage_fail("hook filter '", text, "': unknown slice '", key,
+                   "' (use head=, pos= or neuron=)");
+      }
+      for (const AxisSlice& have : p.slices)
+        if (have.axis == axis) usage_fail("hook filter '", text, "': ", key, "= given twice");
+      p.slices.push_back({axis, spec});
       if (semi == std::string::npos) break;
       start = semi + 1;
     }
@@ -244,15 +254,18 @@ HookPlan HookPlan::compile(const std::vector<std::string>& patterns, const HookC
     for (const CatalogEntry& e : cat.entries) {
       if (!np.matches(e.name)) continue;
       any = true;
-      if (p.heads && axis_index(e.point.site, true) < 0) {
-        if (p.name.find('*') != std::string::npos || p.name.rfind("re:", 0) == 0 || p.name == "all")
-          continue;  // a wide pattern: keep only the hooks that have a head axis
-        usage_fail("hook filter '", text, "': ", e.name, " has no head axis");
+      const bool wide = p.name.find_first_of("*?") != std::string::npos ||
+                        p.name.rfind("re:", 0) == 0 || p.name == "all";
+      bool fits = true;
+      for (const AxisSlice& sl : p.slices) {
+        if (slice_axis_index(e.point.site, sl.axis) >= 0) continue;
+        if (!wide)
+          usage_fail("hook filter '", text, "': ", e.name, " has no ", slice_key(sl.axis), " axis");
+        fits = false;  // a wide pattern keeps only the hooks that have the sliced axes
       }
-      if (p.positions && axis_index(e.point.site, false) < 0)
-        usage_fail("hook filter '", text, "': ", e.name, " has no position axis");
+      if (!fits) continue;
       const size_t s = plan.slot(e.point.stack, e.point.layer, e.point.site);
-      HookSelection sel{e.name, e.point, p.heads, p.positions};
+      HookSelection sel{e.name, e.point, p.slices};
       if (plan.index_[s] >= 0) {
         plan.selections_[size_t(plan.index_[s])] = sel;  // the later pattern wins
       } else {
@@ -285,41 +298,47 @@ const HookSelection* HookPlan::find(const HookPoint& p) const {
   return i < 0 ? nullptr : &selections_[size_t(i)];
 }
 
+int slice_axis_index(HookSite site, SliceAxis axis) {
+  const HookSiteInfo& info = hook_site_info(site);
+  for (int i = 0; i < info.rank; ++i) {
+    const Axis a = info.axes[i];
+    if (axis == SliceAxis::Head && (a == Axis::NHeads || a == Axis::NKvHeads)) return i;
+    if (axis == SliceAxis::Pos && (a == Axis::Pos || a == Axis::QPos)) return i;
+  }
+  if (axis == SliceAxis::Neuron && info.rank >= 3 && info.axes[info.rank - 1] != Axis::One &&
+      info.axes[info.rank - 1] != Axis::KPos && info.axes[info.rank - 1] != Axis::SrcPos)
+    return info.rank - 1;
+  return -1;
+}
+
+std::vector<std::vector<int64_t>> HookSelection::kept_indices(const Shape& shape) const {
+  std::vector<std::vector<int64_t>> keep(static_cast<size_t>(shape.rank));
+  for (int a = 0; a < shape.rank; ++a) {
+    keep[size_t(a)].resize(size_t(shape[a]));
+    for (int64_t i = 0; i < shape[a]; ++i) keep[size_t(a)][size_t(i)] = i;
+  }
+  for (const AxisSlice& sl : slices) {
+    const int a = slice_axis_index(point.site, sl.axis);
+    keep[size_t(a)] = sl.spec.resolve(shape[a], name + " " + slice_key(sl.axis));
+  }
+  return keep;
+}
+
+std::string HookSelection::slice_text() const {
+  if (slices.empty()) return "";
+  std::string s = "[";
+  for (size_t i = 0; i < slices.size(); ++i)
+    s += (i ? "; " : "") + std::string(slice_key(slices[i].axis)) + "=" + slices[i].spec.text;
+  return s + "]";
+}
+
 Tensor select_slices(const HookSelection& sel, const TensorView& t) {
-  const int rank = t.shape.rank;
-  std::vector<std::vector<int64_t>> keep(static_cast<size_t>(rank));
-  for (int a = 0; a < rank; ++a) {
-    keep[size_t(a)].resize(size_t(t.shape[a]));
-    for (int64_t i = 0; i < t.shape[a]; ++i) keep[size_t(a)][size_t(i)] = i;
-  }
-  if (sel.heads) {
-    const int a = axis_index(sel.point.site, true);
-    keep[size_t(a)] = sel.heads->resolve(t.shape[a], sel.name + " head");
-  }
-  if (sel.positions) {
-    const int a = axis_index(sel.point.site, false);
-    keep[size_t(a)] = sel.positions->resolve(t.shape[a], sel.name + " position");
-  }
-  Shape out_shape;
-  out_shape.rank = rank;
-  for (int a = 0; a < rank; ++a) out_shape.dims[a] = int64_t(keep[size_t(a)].size());
+  const auto keep = sel.kept_indices(t.shape);
+  Shape out_shape = t.shape;
+  for (int a = 0; a < t.shape.rank; ++a) out_shape.dims[a] = int64_t(keep[size_t(a)].size());
   Tensor out(out_shape);
-  // Strides of the source, then walk every output index.
-  int64_t stride[Shape::kMaxDims] = {1, 1, 1, 1};
-  for (int a = rank - 2; a >= 0; --a) stride[a] = stride[a + 1] * t.shape[a + 1];
-  int64_t idx[Shape::kMaxDims] = {0, 0, 0, 0};
-  const int64_t n = out.numel();
-  const int64_t inner = out_shape[rank - 1];
-  for (int64_t flat = 0; flat < n; flat += inner) {
-    int64_t base = 0;
-    for (int a = 0; a < rank - 1; ++a) base += keep[size_t(a)][size_t(idx[a])] * stride[a];
-    const auto& last = keep[size_t(rank - 1)];
-    for (int64_t j = 0; j < inner; ++j) out.data()[flat + j] = t.data[base + last[size_t(j)]];
-    for (int a = rank - 2; a >= 0; --a) {
-      if (++idx[a] < out_shape[a]) break;
-      idx[a] = 0;
-    }
-  }
+  float* dst = out.data();
+  for_each_selected(sel, t.shape, [&](int64_t flat) { *dst++ = t.data[flat]; });
   return out;
 }
 

@@ -7,8 +7,9 @@
 //   blocks.2-5.mlp.hook_post        a layer range (inclusive)
 //   re:blocks\.[0-3]\.hook_resid_.* a regular expression (ECMAScript, whole name)
 //   all                             every hook point
-// followed by optional slices: [head=5], [head=0:4], [pos=-1], [head=1,3; pos=0:2] or
-// [head=1][pos=-1]. Indices may be negative (from the end); a:b is half-open.
+// followed by optional slices: [head=5], [head=0:4], [pos=-1], [neuron=17] (the last axis:
+// MLP neurons, residual channels), [head=1,3; pos=0:2] or [head=1][pos=-1]. Indices may be
+// negative (from the end); a:b is half-open.
 #pragma once
 
 #include <optional>
@@ -35,11 +36,24 @@ struct IndexSpec {
   std::vector<int64_t> resolve(int64_t n, const std::string& what) const;
 };
 
+// Which axis a slice applies to.
+enum class SliceAxis : uint8_t { Head, Pos, Neuron };
+
+struct AxisSlice {
+  SliceAxis axis;
+  IndexSpec spec;
+};
+
 struct HookSelection {
   std::string name;
   HookPoint point;
-  std::optional<IndexSpec> heads;      // along the n_heads / n_kv_heads axis
-  std::optional<IndexSpec> positions;  // along the pos / q_pos axis
+  std::vector<AxisSlice> slices;  // none: the whole tensor
+
+  bool sliced() const { return !slices.empty(); }
+  // Per axis of a tensor of `shape`, the indices kept. Throws UsageError when out of range.
+  std::vector<std::vector<int64_t>> kept_indices(const Shape& shape) const;
+  // "[head=5; pos=-1]" or "".
+  std::string slice_text() const;
 };
 
 class HookPlan {
@@ -64,7 +78,34 @@ class HookPlan {
   size_t slot(Stack s, int layer, HookSite site) const;
 };
 
-// The part of tensor t [.., heads, .., pos, ..] that a selection keeps (a copy).
+// The part of tensor t that a selection keeps (a copy).
 Tensor select_slices(const HookSelection& sel, const TensorView& t);
+
+// Calls fn(flat_offset) for every element of a tensor of `shape` that the selection keeps.
+template <typename Fn>
+void for_each_selected(const HookSelection& sel, const Shape& shape, Fn&& fn);
+
+// The axis of `site` a slice applies to, or -1 if the site has no such axis.
+int slice_axis_index(HookSite site, SliceAxis axis);
+
+template <typename Fn>
+void for_each_selected(const HookSelection& sel, const Shape& shape, Fn&& fn) {
+  const auto keep = sel.kept_indices(shape);
+  const int rank = shape.rank;
+  int64_t stride[Shape::kMaxDims] = {1, 1, 1, 1};
+  for (int a = rank - 2; a >= 0; --a) stride[a] = stride[a + 1] * shape[a + 1];
+  int64_t idx[Shape::kMaxDims] = {0, 0, 0, 0};
+  for (;;) {
+    int64_t flat = 0;
+    for (int a = 0; a < rank; ++a) flat += keep[size_t(a)][size_t(idx[a])] * stride[a];
+    fn(flat);
+    int a = rank - 1;
+    for (; a >= 0; --a) {
+      if (++idx[a] < int64_t(keep[size_t(a)].size())) break;
+      idx[a] = 0;
+    }
+    if (a < 0) return;
+  }
+}
 
 }  // namespace gb

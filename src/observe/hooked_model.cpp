@@ -28,10 +28,15 @@ std::shared_ptr<const HookPlan> HookedModel::plan(const std::string& filter) con
 
 Tensor HookedModel::run_observed(std::span<const int32_t> tokens, const HookPlan& plan,
                                  Observer& observer, int64_t chunk) {
+  return run_observed(tokens, plan.mask(), observer, chunk);
+}
+
+Tensor HookedModel::run_observed(std::span<const int32_t> tokens, const HookMask& mask,
+                                 Observer& observer, int64_t chunk) {
   const int64_t n = int64_t(tokens.size());
   if (chunk <= 0 || chunk > n) chunk = n;
   KvCache kv = model_->new_cache(1, n);
-  const Hooks hooks = plan.empty() ? Hooks() : Hooks(plan.mask(), observer);
+  const Hooks hooks = mask.any() ? Hooks(mask, observer) : Hooks();
   Tensor all(Shape{1, n, model_->config().d_vocab});
   Tensor logits;
   for (int64_t p0 = 0; p0 < n; p0 += chunk) {

@@ -46,6 +46,8 @@ class HookedModel {
   // tokens through the KV cache that many at a time (hooks see each chunk in turn).
   Tensor run_observed(std::span<const int32_t> tokens, const HookPlan& plan, Observer& observer,
                       int64_t chunk = 0);
+  Tensor run_observed(std::span<const int32_t> tokens, const HookMask& mask, Observer& observer,
+                      int64_t chunk = 0);
 
  private:
   std::unique_ptr<Model> model_;

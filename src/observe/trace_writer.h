@@ -4,6 +4,7 @@
 // manifest is complete.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,23 @@ struct TraceInfo {
 };
 
 enum class TraceFormat { Npy, Safetensors };
+
+// The manifest of a trace directory. Creating it prepares the directory (created if missing,
+// a stale manifest removed so it cannot describe new, partial files); write() comes last.
+class TraceManifest {
+ public:
+  TraceManifest(std::string dir, const TraceInfo& info);
+  const std::string& dir() const { return dir_; }
+  std::string path_of(const std::string& file) const;
+  void add_hook(const HookSelection& sel, const std::vector<int64_t>& shape,
+                const std::string& file);
+  void set_tokens(const std::vector<int32_t>& tokens, const std::vector<std::string>& strings);
+  void write();
+
+ private:
+  std::string dir_;
+  nlohmann::json json_;
+};
 
 // Writes into `dir` (created if missing). Returns the files written, manifest last.
 std::vector<std::string> write_trace(const std::string& dir, TraceFormat format,

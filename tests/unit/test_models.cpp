@@ -27,7 +27,8 @@ std::string write_tiny_model(const TinyModelSpec& s, const std::string& file_nam
   }
   static std::vector<std::vector<float>> storage;  // lives until the file is written
   std::mt19937 rng(s.seed);
-  auto tensor = [&](const std::string& name, std::vector<int64_t> shape, float std, float mean = 0) {
+  auto tensor = [&](const std::string& name, std::vector<int64_t> shape, float std,
+                    float mean = 0) {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     std::normal_distribution<float> dist(mean, std);
