@@ -1,6 +1,7 @@
 #include "cli/common.h"
 
 #include "core/error.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb::cli {
 

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -11,6 +12,7 @@
 #include "observe/hooked_model.h"
 #include "observe/trace_stream.h"
 #include "observe/trace_writer.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb::cli {
 namespace {
@@ -21,6 +23,7 @@ struct GenerateArgs {
   int n = 32;
   SamplerOptions sampler;
   bool json = false;
+  bool ignore_eos = false;
   std::vector<std::string> hooks;  // capture these during generation ...
   std::string trace_out;           // ... into this directory
   std::string budget = "256M";     // in memory up to this size, else streamed to disk
@@ -135,29 +138,47 @@ void run_generate(const GenerateArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   model->forward({prompt, 1, int64_t(prompt.size())}, cache, hooks, logits);
   const double prompt_s = seconds_since(t0);
+  const tok::Tokenizer* tok = model->tokenizer();
+  std::optional<tok::StreamDecoder> text;
+  if (tok && !a.json) {
+    text.emplace(*tok);
+    std::printf("%s", tok->decode(prompt).c_str());
+  }
   std::vector<int32_t> out;
+  std::vector<int32_t> run_tokens = prompt;  // every token that went through the model
+  bool stopped = false;
   const auto t1 = std::chrono::steady_clock::now();
-  for (int i = 0; i < a.n; ++i) {
+  while (int(out.size()) < a.n) {
     const int32_t next = sampler.sample(last_position_logits(logits));
-    out.push_back(next);
-    if (!a.json) {
-      std::printf("%s%s", out.size() > 1 ? "," : "", std::to_string(next).c_str());
-      std::fflush(stdout);
+    if (tok && tok->eos() && next == *tok->eos() && !a.ignore_eos) {
+      stopped = true;
+      break;
     }
-    if (i + 1 == a.n) break;
+    out.push_back(next);
+    if (text)
+      std::printf("%s", text->push(next).c_str());
+    else if (!a.json)
+      std::printf("%s%d", out.size() > 1 ? "," : "", next);
+    std::fflush(stdout);
+    if (int(out.size()) == a.n) break;
     const int32_t ids[1] = {next};
     model->forward({ids, 1, 1}, cache, hooks, logits);
+    run_tokens.push_back(next);
   }
-  std::vector<int32_t> run_tokens = prompt;  // every token that went through the model
-  run_tokens.insert(run_tokens.end(), out.begin(), out.end() - 1);
+  if (text) std::printf("%s", text->finish().c_str());
   capture.finish(run_tokens);
   const double gen_s = seconds_since(t1);
   const double prompt_tps = double(prompt.size()) / prompt_s, gen_tps = double(out.size()) / gen_s;
   if (a.json) {
     nlohmann::json j = {{"prompt_tokens", prompt},
                         {"tokens", out},
+                        {"stopped_at_eos", stopped},
                         {"prompt_tokens_per_s", prompt_tps},
                         {"gen_tokens_per_s", gen_tps}};
+    if (tok) {
+      j["prompt"] = tok->decode(prompt);
+      j["text"] = tok->decode(out);
+    }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("\n");
@@ -179,6 +200,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--top-p", args->sampler.top_p, "Nucleus sampling threshold (default 1)");
   cmd->add_option("--seed", args->sampler.seed, "Random seed (default 0)");
   cmd->add_flag("--json", args->json, "Print JSON");
+  cmd->add_flag("--ignore-eos", args->ignore_eos, "Keep going past the end-of-text token");
   cmd->add_option("--hooks", args->hooks, "Capture these hooks for every token (see trace --help)");
   cmd->add_option("--trace-out", args->trace_out, "Directory for the captured hooks");
   cmd->add_option(

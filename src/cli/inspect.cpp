@@ -6,6 +6,7 @@
 #include "cli/common.h"
 #include "cli/table.h"
 #include "model/model.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb::cli {
 namespace {
@@ -37,11 +38,23 @@ nlohmann::json config_json(const ModelConfig& c) {
           {"n_params", c.n_params}};
 }
 
+nlohmann::json tokenizer_json(const Model& m) {
+  const tok::Tokenizer* t = m.tokenizer();
+  if (!t) return nullptr;
+  nlohmann::json j = {{"model", std::string(t->model_name())},
+                      {"vocab_size", t->vocab_size()},
+                      {"add_bos", t->add_bos_default()}};
+  if (t->bos()) j["bos"] = {{"id", *t->bos()}, {"piece", t->piece(*t->bos())}};
+  if (t->eos()) j["eos"] = {{"id", *t->eos()}, {"piece", t->piece(*t->eos())}};
+  return j;
+}
+
 void run_inspect(const InspectArgs& a) {
   auto model = a.model.load();
   const ModelConfig& c = model->config();
   if (a.json) {
-    nlohmann::json j = {{"path", model->path()}, {"config", config_json(c)}};
+    nlohmann::json j = {
+        {"path", model->path()}, {"config", config_json(c)}, {"tokenizer", tokenizer_json(*model)}};
     for (const auto& [name, t] : model->tensors().all())
       j["tensors"].push_back(
           {{"name", name}, {"dtype", t.dtype_label}, {"shape", t.shape}, {"bytes", t.bytes}});
@@ -54,6 +67,20 @@ void run_inspect(const InspectArgs& a) {
   for (const auto& [k, v] : cj.items())
     hp.add({k, v.is_string() ? v.get<std::string>() : v.dump()});
   std::printf("%s\n", hp.str().c_str());
+  const nlohmann::json tj = tokenizer_json(*model);
+  if (tj.is_null()) {
+    std::printf("tokenizer: none (give token ids with --tokens)\n\n");
+  } else {
+    std::printf("tokenizer: %s, %d tokens", tj["model"].get<std::string>().c_str(),
+                tj["vocab_size"].get<int>());
+    if (tj.contains("bos"))
+      std::printf(", bos %s (%d)", printable(tj["bos"]["piece"]).c_str(),
+                  tj["bos"]["id"].get<int>());
+    if (tj.contains("eos"))
+      std::printf(", eos %s (%d)", printable(tj["eos"]["piece"]).c_str(),
+                  tj["eos"]["id"].get<int>());
+    std::printf("%s\n\n", model->tokenizer()->add_bos_default() ? ", adds bos" : "");
+  }
   Table t({"tensor", "dtype", "shape", "bytes"});
   double total = 0;
   for (const auto& [name, ref] : model->tensors().all()) {

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "io/gguf.h"
 #include "model/model_source.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb {
 namespace {
@@ -79,9 +80,11 @@ ConvertReport convert_to_gguf(const std::string& source, const std::string& out,
   const bool interleave = c.family == Family::Llama && c.arch != "qwen2" && !c.rope_interleaved;
   io::GgufWriter w(out);
   write_hparams(w, c, options.name.empty() ? c.name : options.name, options.type);
-  if (src->gguf) {  // carry the tokenizer (and any other non-architecture metadata) over
+  if (src->gguf) {  // carry the tokenizer metadata over as it is
     for (const auto& [key, value] : src->gguf->metadata())
       if (key.rfind("tokenizer.", 0) == 0) w.set(key, value);
+  } else if (src->tokenizer) {
+    src->tokenizer->write_gguf(w);
   }
   ConvertReport report;
   for (const auto& [name, t] : src->tensors.all()) {

@@ -7,8 +7,18 @@
 #include "model/families.h"
 #include "model/hf_names.h"
 #include "model/model_source.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb {
+
+namespace {
+
+bool has_hf_tokenizer(const std::string& dir) {
+  namespace fs = std::filesystem;
+  return fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "vocab.json");
+}
+
+}  // namespace
 
 ModelSource open_model_source(const std::string& path) {
   namespace fs = std::filesystem;
@@ -20,11 +30,17 @@ ModelSource open_model_source(const std::string& path) {
   if (fs::is_directory(path, ec)) {
     src.config = config_from_hf(path);
     src.tensors = hf_to_gguf_names(io::read_safetensors_checkpoint(path), src.config, path);
+    if (has_hf_tokenizer(path)) src.tokenizer = tok::Tokenizer::from_hf_dir(path);
   } else {
     src.gguf = std::make_shared<io::GgufFile>(io::GgufFile::open(path));
     src.config = config_from_gguf(*src.gguf);
     src.tensors = src.gguf->tensor_table();
+    if (src.gguf->find("tokenizer.ggml.model"))
+      src.tokenizer = tok::Tokenizer::from_gguf(*src.gguf);
   }
+  if (src.tokenizer && src.tokenizer->vocab_size() > src.config.d_vocab)
+    fail(path, ": tokenizer has ", src.tokenizer->vocab_size(), " tokens but the model only ",
+         src.config.d_vocab, " output rows");
   if (src.config.family == Family::Llama && src.config.rope_dims == 0)
     src.config.rope_dims = src.config.d_head;
   validate_config(src.config, path);

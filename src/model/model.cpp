@@ -8,6 +8,7 @@ Model::Model(ModelSource source, int threads)
     : path_(std::move(source.path)),
       config_(std::move(source.config)),
       tensors_(std::move(source.tensors)),
+      tokenizer_(std::move(source.tokenizer)),
       gguf_(std::move(source.gguf)) {
   set_threads(threads);
   config_.n_params = 0;

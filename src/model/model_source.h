@@ -11,11 +11,16 @@
 
 namespace gb {
 
+namespace tok {
+class Tokenizer;
+}
+
 struct ModelSource {
   std::string path;
   ModelConfig config;
-  io::TensorTable tensors;             // GGUF names (Hugging Face names are mapped)
-  std::shared_ptr<io::GgufFile> gguf;  // null for Hugging Face checkpoints
+  io::TensorTable tensors;                          // GGUF names (Hugging Face names are mapped)
+  std::shared_ptr<io::GgufFile> gguf;               // null for Hugging Face checkpoints
+  std::shared_ptr<const tok::Tokenizer> tokenizer;  // null when the model has none
 };
 
 // A .gguf file or a Hugging Face checkpoint folder. Throws gb::Error naming the path and item.
