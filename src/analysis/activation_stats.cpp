@@ -77,7 +77,7 @@ ActivationStats::ActivationStats(HookedModel& model, StatsOptions options)
   }
   plan_ = model.plan(filter);
   for (const HookSelection& sel : plan_->selections())
-    if (sel.heads || sel.positions)
+    if (sel.sliced())
       usage_fail("statistics cover whole hooks: slices like [head=..] / [pos=..] (", sel.name,
                  ") are not supported here");
   hook_index_.assign(plan_->selections().size(), -1);

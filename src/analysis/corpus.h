@@ -25,7 +25,8 @@ struct CorpusDocument {
 
 class CorpusReader {
  public:
-  // bos: put the tokenizer's BOS in front of each text document.
+  // bos: put the tokenizer's BOS in front of each text document (JSON "tokens" are taken as
+  // they are).
   CorpusReader(const std::string& path, const Model& model, bool bos);
   // The next non-empty document; false at the end. Throws gb::Error naming file:line on a bad
   // line; at the end of a file that held no document, throws "<path>: corpus has no documents".

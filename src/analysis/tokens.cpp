@@ -1,6 +1,7 @@
 #include "analysis/tokens.h"
 
 #include "core/error.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb::analysis {
 
@@ -9,12 +10,20 @@ std::string id_label(int32_t id) {
 }
 
 TokenLabeler model_labeler(const Model& model) {
-  return id_label;
+  const tok::Tokenizer* t = model.tokenizer();
+  if (!t) return id_label;
+  return [t](int32_t id) { return id < t->vocab_size() ? t->piece(id) : id_label(id); };
+}
+
+bool default_bos(const Model& model) {
+  return model.tokenizer() && model.tokenizer()->add_bos_default() && model.tokenizer()->bos();
 }
 
 std::vector<int32_t> encode_text(const Model& model, std::string_view text, bool bos,
                                  const std::string& what) {
-  usage_fail(what, ": ", model.path(), " has no tokenizer; give token ids instead");
+  const tok::Tokenizer* t = model.tokenizer();
+  if (!t) usage_fail(what, ": ", model.path(), " has no tokenizer; give token ids instead");
+  return t->encode(text, {.add_bos = bos, .add_eos = false, .parse_special = false});
 }
 
 TokenChoice token_from_text(const Model& model, std::string_view text, const std::string& what) {

@@ -19,6 +19,9 @@ std::string id_label(int32_t id);
 // The labeler of a model: its tokenizer's pieces when it has one, else id_label.
 TokenLabeler model_labeler(const Model& model);
 
+// Whether text documents get a BOS by default: the tokenizer says so (add_bos) and has one.
+bool default_bos(const Model& model);
+
 // text -> ids with the model's tokenizer (a BOS in front when `bos`). Throws UsageError naming
 // `what` when the model has no tokenizer.
 std::vector<int32_t> encode_text(const Model& model, std::string_view text, bool bos,

@@ -8,6 +8,7 @@
 #include "cli/common.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb::cli {
 namespace {
@@ -50,6 +51,7 @@ void run_heads(const HeadsArgs& a) {
                                .seed = a.seed,
                                .bos = std::nullopt,
                                .prompt = {}};
+  if (analysis::default_bos(m)) o.bos = m.tokenizer()->bos();  // as the model's prompts start
   if (!a.prompt.text.empty() || !a.prompt.tokens.empty()) o.prompt = a.prompt.ids(m);
   const analysis::HeadScores s = analysis::head_scores(hm, o);
   if (a.json) {

@@ -111,7 +111,7 @@ void run_stats(StatsArgs& a) {
   if (have_prompt) {
     stats.add_document(a.prompt.ids(m));
   } else {
-    analysis::CorpusReader reader(a.corpus, m, a.prompt.bos);
+    analysis::CorpusReader reader(a.corpus, m, a.prompt.bos || analysis::default_bos(m));
     analysis::CorpusDocument doc;
     while ((a.max_docs == 0 || stats.documents() < a.max_docs) && reader.next(doc))
       stats.add_document(doc.tokens, doc.line);
