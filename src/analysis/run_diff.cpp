@@ -5,6 +5,7 @@
 
 #include "analysis/readout.h"
 #include "core/error.h"
+#include "tokenizer/tokenizer.h"
 
 namespace gb::analysis {
 namespace {
@@ -81,6 +82,13 @@ void check_comparable(const Model& a, const Model& b) {
   same("d_head", x.d_head, y.d_head, a, b);
   same("d_mlp", x.d_mlp, y.d_mlp, a, b);
   same("vocabulary size", x.d_vocab, y.d_vocab, a, b);
+  const tok::Tokenizer *ta = a.tokenizer(), *tb = b.tokenizer();
+  if (!ta || !tb) return;  // ids are all there is to compare
+  same("tokenizer size", ta->vocab_size(), tb->vocab_size(), a, b);
+  for (int32_t id = 0; id < ta->vocab_size(); ++id)
+    if (ta->piece(id) != tb->piece(id))
+      usage_fail("cannot compare the models: their tokenizers differ at token ", id, " (", a.path(),
+                 ": '", ta->piece(id), "', ", b.path(), ": '", tb->piece(id), "')");
 }
 
 RunDiff diff_runs(HookedModel& a, std::span<const int32_t> tokens_a, HookedModel& b,

@@ -48,7 +48,8 @@ struct RunDiff {
 };
 
 // Throws gb::UsageError naming the first difference when the two models cannot be compared
-// hook by hook (family, layers, widths, heads, vocabulary, tokenizer).
+// hook by hook (family, layers, widths, heads, vocabulary size; the tokenizers' tokens when both
+// have one).
 void check_comparable(const Model& a, const Model& b);
 
 // a and b may be the same HookedModel (two prompts).

@@ -114,6 +114,18 @@ def main():
     error(["diff", model, os.path.join(work, "nothing"), "--tokens", toks], 1, "nothing")
     error(["diagnose", "-m", model, "--tokens", "1,2,999"], 2, "999")
 
+    # Models whose tokenizers disagree cannot be compared.
+    other = os.path.join(work, "other_vocab")
+    refmodels.save_checkpoint(refmodels.random_state_dict(cfg, seed=41), cfg, other)
+    byte_level_vocab(other)
+    with open(os.path.join(other, "vocab.json")) as f:
+        v = json.load(f)
+    v["he"], v["ll"] = v["ll"], v["he"]
+    with open(os.path.join(other, "vocab.json"), "w") as f:
+        json.dump(v, f)
+    error(["diff", model, other, "--tokens", toks], 2, "tokenizers differ at token 256", "'he'", "'ll'")
+    gbtest.run("diff", model, bare, "--tokens", toks)  # one without a tokenizer: ids are comparable
+
     # Output that looks complete is complete: an unwritable --out fails cleanly.
     blocker = os.path.join(work, "file")
     open(blocker, "w").close()

@@ -1,6 +1,6 @@
 """glassbox heads (and attribute) on a model whose heads are known by construction.
 
-circuit_models.py sets the weights of a two-layer GPT-2-family model by hand: L0H2 is a pure
+tools/gbpy/circuit_models.py sets the weights of a two-layer GPT-2-family model by hand: L0H2 is a pure
 previous-token head, L1H1 an induction head. The test checks, with PyTorch, that the
 construction does what it says; then that `glassbox heads` ranks L0H2 first for previous-token
 score and L1H1 first for induction score, and that every score of every head equals the same
@@ -18,12 +18,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-import circuit_models as cm  # noqa: E402
 import gbtest  # noqa: E402
 import refmodels  # noqa: E402
 from gbtest import expect  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.environ.get("GB_SOURCE_DIR", "."), "tools"))
+from gbpy import circuit_models as cm  # noqa: E402
 from gbpy import torch_reference  # noqa: E402
 
 
