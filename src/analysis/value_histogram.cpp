@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 
 namespace gb::analysis {
 
@@ -21,10 +22,25 @@ const std::vector<double>& histogram_edges() {
 
 void ValueHistogram::add(float x) {
   const std::vector<double>& e = histogram_edges();
-  // The last edge <= x; DBL_MAX itself goes into the top bucket.
-  size_t i = size_t(std::upper_bound(e.begin(), e.end(), double(x)) - e.begin());
-  i = std::min(i, e.size() - 1);
-  ++counts_[i - 1];
+  const size_t zero = (e.size() - 1) / 2;  // index of the edge 0
+  const double a = std::fabs(double(x));
+  // k: the bucket of |x| among [0, e_0), [e_0, e_1), ... guessed from the logarithm, then
+  // corrected against the exact edges (which repeated multiplication produced).
+  size_t k = 0;
+  if (a >= 1e-12) {
+    const double guess = std::floor(std::log(a / 1e-12) / std::log(1.1)) + 1;
+    k = size_t(std::clamp(guess, 1.0, double(zero - 1)));  // bucket zero + k exists
+    while (k > 1 && a < e[zero + k]) --k;
+    while (k + 1 < zero && a >= e[zero + k + 1]) ++k;
+  }
+  if (x >= 0) {
+    ++counts_[zero + k];  // [e_{k-1}, e_k), or [0, e_0) for k = 0
+  } else {
+    // Negative buckets are [−e_k, −e_{k−1}): −x on an edge belongs to the bucket above.
+    size_t j = zero - 1 - k;
+    if (k > 0 && a == e[zero + k]) ++j;
+    ++counts_[j];
+  }
   ++total_;
 }
 

@@ -3,6 +3,7 @@
 // computation however the values are split into blocks, identical runs diff to zero.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -214,6 +215,28 @@ TEST(ValueHistogramTest, BucketsFollowTheTensorFlowRule) {
   EXPECT_EQ(h.total(), 3);
   EXPECT_EQ(h.span_counts().size(), 42u);  // buckets zero-1 .. zero+40
   EXPECT_EQ(h.span_edges().size(), 43u);
+  // Every edge, its neighbours and values in between land where a binary search over the edges
+  // puts them (the last edge <= x).
+  ValueHistogram all;
+  std::vector<int64_t> want(e.size() - 1, 0);
+  std::mt19937 rng(9);
+  auto expect_bucket = [&](float x) {
+    all.add(x);
+    const size_t i = size_t(std::upper_bound(e.begin(), e.end(), double(x)) - e.begin());
+    ++want[std::min(i, e.size() - 1) - 1];
+  };
+  for (size_t i = 1; i + 1 < e.size(); ++i)
+    for (float x : {float(e[i]), std::nextafter(float(e[i]), 0.0f),
+                    std::nextafter(float(e[i]), float(e[i]) * 2), float(e[i]) * 1.05f})
+      if (std::isfinite(x)) expect_bucket(x);
+  std::uniform_real_distribution<float> exponent(-40, 30);
+  for (int i = 0; i < 10000; ++i)
+    expect_bucket((i % 2 ? -1.0f : 1.0f) * std::pow(10.0f, exponent(rng)));
+  for (float x : {0.0f, -0.0f, std::numeric_limits<float>::max(),
+                  -std::numeric_limits<float>::max(), std::numeric_limits<float>::denorm_min()})
+    expect_bucket(x);
+  EXPECT_EQ(all.counts(), want);
+
   ValueHistogram m;  // |x| median of {1, -2, 3, 100, -1000}: 3, within 10%
   for (float v : {1.0f, -2.0f, 3.0f, 100.0f, -1000.0f}) m.add(v);
   EXPECT_GE(m.median_abs(), 3.0);
