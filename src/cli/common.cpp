@@ -64,11 +64,17 @@ std::vector<int32_t> PromptArgs::ids(const Model& model) const {
     return ids;
   }
   if (text.empty()) usage_fail("give a prompt with --prompt TEXT or --tokens 1,2,3");
-  usage_fail(model.path(), ": text prompts need a tokenizer; give --tokens");
+  const tok::Tokenizer* tok = model.tokenizer();
+  if (!tok) usage_fail(model.path(), ": the model has no tokenizer; give --tokens");
+  std::vector<int32_t> ids = tok->encode(text, {.add_bos = bos || tok->add_bos_default()});
+  if (ids.empty()) usage_fail("the prompt encodes to no tokens");
+  return ids;
 }
 
 std::string token_label(const Model& model, int32_t id) {
-  return "#" + std::to_string(id);
+  const tok::Tokenizer* tok = model.tokenizer();
+  if (!tok || id < 0 || id >= tok->vocab_size()) return "#" + std::to_string(id);
+  return tok->piece(id);
 }
 
 }  // namespace gb::cli

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/interventions_args.h"
 #include "cli/table.h"
 #include "core/error.h"
 #include "model/sampler.h"
@@ -20,6 +21,7 @@ namespace {
 struct GenerateArgs {
   ModelArgs model;
   PromptArgs prompt;
+  InterventionArgs intervene;
   int n = 32;
   SamplerOptions sampler;
   bool json = false;
@@ -85,10 +87,9 @@ class Capture {
       cache_ = std::make_unique<ActivationCache>(plan_);
     }
   }
-  Hooks hooks() const {
-    if (!plan_) return Hooks();
-    return Hooks(plan_->mask(), stream_ ? static_cast<Observer&>(*stream_) : *cache_);
-  }
+  bool active() const { return plan_ != nullptr; }
+  const HookMask& mask() const { return plan_->mask(); }
+  Observer& observer() { return stream_ ? static_cast<Observer&>(*stream_) : *cache_; }
   void finish(const std::vector<int32_t>& run_tokens) {
     if (!plan_) return;
     std::vector<std::string> strings;
@@ -132,7 +133,12 @@ void run_generate(const GenerateArgs& a) {
                " new ones exceeds the model's context of ", model->config().n_ctx);
   Sampler sampler(a.sampler);
   Capture capture(a, hm, prompt);
-  const Hooks hooks = capture.hooks();
+  // Interventions act first; the capture records what they produced.
+  Interventions iv = a.intervene.build(hm);
+  ObserverList observers(model->config().n_layers);
+  observers.add(iv, iv.mask());
+  if (capture.active()) observers.add(capture.observer(), capture.mask());
+  const Hooks hooks = observers.mask().any() ? Hooks(observers.mask(), observers) : Hooks();
   KvCache cache = model->new_cache(1, total);
   Tensor logits;
   const auto t0 = std::chrono::steady_clock::now();
@@ -194,6 +200,7 @@ void add_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   args->model.add(cmd);
   args->prompt.add(cmd);
+  args->intervene.add(cmd);
   cmd->add_option("-n,--tokens-to-generate", args->n, "New tokens (default 32)");
   cmd->add_option("--temperature", args->sampler.temperature, "0 = greedy (default)");
   cmd->add_option("--top-k", args->sampler.top_k, "Sample among the k most likely (0 = all)");

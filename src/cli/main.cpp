@@ -24,9 +24,11 @@ int main(int argc, char** argv) {
   gb::cli::add_hooks_command(app);
   gb::cli::add_trace_command(app);
   gb::cli::add_generate_command(app);
+  gb::cli::add_patch_command(app);
   gb::cli::add_convert_command(app);
   gb::cli::add_bench_command(app);
   gb::cli::add_tokenize_command(app);
+  gb::cli::add_weights_command(app);
   gb::cli::add_lens_command(app);
   gb::cli::add_attribute_command(app);
   gb::cli::add_heads_command(app);

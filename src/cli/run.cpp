@@ -1,4 +1,6 @@
 // glassbox run: one forward pass over a prompt; prints the next-token distribution's top k.
+// With interventions (--ablate, --mean-ablate, --steer), the intervened distribution beside the
+// clean one.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/interventions_args.h"
 #include "cli/table.h"
 #include "core/error.h"
 #include "observe/hooked_model.h"
@@ -17,55 +20,91 @@ namespace {
 struct RunArgs {
   ModelArgs model;
   PromptArgs prompt;
+  InterventionArgs intervene;
   int top_k = 10;
   bool json = false;
 };
+
+// log-softmax of one row of logits.
+std::vector<double> log_probs(std::span<const float> logits) {
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  double sum = 0;
+  for (float x : logits) sum += std::exp(double(x - mx));
+  const double lse = double(mx) + std::log(sum);
+  std::vector<double> lp(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) lp[i] = double(logits[i]) - lse;
+  return lp;
+}
+
+std::vector<int32_t> top(const std::vector<double>& lp, size_t k) {
+  std::vector<int32_t> order(lp.size());
+  std::iota(order.begin(), order.end(), 0);
+  k = std::min(k, order.size());
+  std::partial_sort(order.begin(), order.begin() + long(k), order.end(),
+                    [&](int32_t x, int32_t y) { return lp[size_t(x)] > lp[size_t(y)]; });
+  order.resize(k);
+  return order;
+}
 
 void run_run(const RunArgs& a) {
   if (a.top_k <= 0) usage_fail("--top-k must be positive");
   HookedModel hm(a.model.load());
   const std::vector<int32_t> ids = a.prompt.ids(hm.model());
-  const Tensor logits = hm.run(ids);
-  const int64_t vocab = logits.shape()[2];
-  const float* last = logits.data() + (int64_t(ids.size()) - 1) * vocab;
-  // softmax of the last position
-  const float mx = *std::max_element(last, last + vocab);
-  double sum = 0;
-  for (int64_t i = 0; i < vocab; ++i) sum += std::exp(double(last[i] - mx));
-  std::vector<int32_t> order(static_cast<size_t>(vocab));
-  std::iota(order.begin(), order.end(), 0);
-  const size_t k = std::min<size_t>(size_t(a.top_k), order.size());
-  std::partial_sort(order.begin(), order.begin() + long(k), order.end(),
-                    [&](int32_t x, int32_t y) { return last[x] > last[y]; });
+  const Tensor clean_logits = hm.run(ids);
+  const auto clean = log_probs(last_position_logits(clean_logits));
+  std::vector<double> changed;
+  if (a.intervene.any()) {
+    Interventions iv = a.intervene.build(hm);
+    changed = log_probs(last_position_logits(hm.run_observed(ids, iv.mask(), iv)));
+  }
+  const std::vector<double>& shown = changed.empty() ? clean : changed;
+  const auto order = top(shown, size_t(a.top_k));
   if (a.json) {
     nlohmann::json j = {{"tokens", ids}, {"top", nlohmann::json::array()}};
-    for (size_t r = 0; r < k; ++r) {
-      const int32_t id = order[r];
-      j["top"].push_back({{"id", id},
-                          {"token", token_label(hm.model(), id)},
-                          {"logit", last[id]},
-                          {"prob", std::exp(double(last[id] - mx)) / sum}});
+    for (int32_t id : order) {
+      nlohmann::json row = {{"id", id},
+                            {"token", token_label(hm.model(), id)},
+                            {"prob", std::exp(shown[size_t(id)])}};
+      if (!changed.empty()) row["clean_prob"] = std::exp(clean[size_t(id)]);
+      j["top"].push_back(row);
+    }
+    if (!changed.empty()) {
+      double kl = 0;  // KL(clean || intervened)
+      for (size_t i = 0; i < clean.size(); ++i) kl += std::exp(clean[i]) * (clean[i] - changed[i]);
+      j["kl_clean_to_intervened"] = kl;
     }
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
-  std::printf("%zu prompt tokens; next-token top %zu:\n", ids.size(), k);
-  Table t({"rank", "id", "token", "logit", "prob"});
-  for (size_t r = 0; r < k; ++r) {
+  std::printf("%zu prompt tokens; next-token top %zu%s:\n", ids.size(), order.size(),
+              changed.empty() ? "" : " with the interventions");
+  Table t(changed.empty()
+              ? std::vector<std::string>{"rank", "id", "token", "prob"}
+              : std::vector<std::string>{"rank", "id", "token", "prob", "clean prob", "change"});
+  for (size_t r = 0; r < order.size(); ++r) {
     const int32_t id = order[r];
-    t.add({std::to_string(r + 1), std::to_string(id), printable(token_label(hm.model(), id)),
-           fixed(last[id], 3), fixed(std::exp(double(last[id] - mx)) / sum, 4)});
+    std::vector<std::string> row = {std::to_string(r + 1), std::to_string(id),
+                                    "'" + printable(token_label(hm.model(), id)) + "'",
+                                    fixed(std::exp(shown[size_t(id)]), 4)};
+    if (!changed.empty()) {
+      row.push_back(fixed(std::exp(clean[size_t(id)]), 4));
+      const double d = std::exp(changed[size_t(id)]) - std::exp(clean[size_t(id)]);
+      row.push_back((d >= 0 ? "+" : "") + fixed(d, 4));
+    }
+    t.add(row);
   }
-  std::printf("%s", t.str({0, 1, 3, 4}).c_str());
+  std::printf("%s", t.str({0, 1, 3, 4, 5}).c_str());
 }
 
 }  // namespace
 
 void add_run_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("run", "Run a prompt and show the next-token top-k");
+  auto* cmd = app.add_subcommand(
+      "run", "Run a prompt and show the next-token top-k (optionally with interventions)");
   auto args = std::make_shared<RunArgs>();
   args->model.add(cmd);
   args->prompt.add(cmd);
+  args->intervene.add(cmd);
   cmd->add_option("-k,--top-k", args->top_k, "How many candidates to show (default 10)");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args] { run_run(*args); });

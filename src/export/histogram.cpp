@@ -7,9 +7,13 @@
 namespace gb {
 namespace {
 
+constexpr double kFirstEdge = 1e-12;  // the smallest positive edge
+constexpr double kGrowth = 1.1;       // each positive edge is the previous one times this
+constexpr double kEdgeLimit = 1e20;   // positive edges stay below this
+
 std::vector<double> build_edges() {
   std::vector<double> positive;
-  for (double v = 1e-12; v < 1e20; v *= 1.1) positive.push_back(v);
+  for (double v = kFirstEdge; v < kEdgeLimit; v *= kGrowth) positive.push_back(v);
   std::vector<double> edges;
   edges.reserve(2 * positive.size() + 3);
   edges.push_back(-DBL_MAX);
@@ -20,10 +24,23 @@ std::vector<double> build_edges() {
   return edges;
 }
 
-// Index of the bucket [edges[i], edges[i+1]) holding x; the top bucket is closed.
+// Index of the bucket [edges[i], edges[i+1]) holding x (finite); the top bucket is closed.
+// The logarithm of |x| gives the bucket to within one or two (the edges were made by repeated
+// multiplication, not by powers); the exact edges then decide.
 size_t bucket_of(const std::vector<double>& edges, double x) {
-  size_t above = size_t(std::upper_bound(edges.begin(), edges.end(), x) - edges.begin());
-  return std::min(above, edges.size() - 1) - 1;
+  const ptrdiff_t last = ptrdiff_t(edges.size()) - 2;  // the top bucket
+  const ptrdiff_t zero = ptrdiff_t(edges.size()) / 2;  // edges[zero] == 0
+  const double magnitude = std::fabs(x);
+  const double steps =
+      magnitude < kFirstEdge
+          ? -1.0
+          : std::min(std::floor(std::log(magnitude / kFirstEdge) / std::log(kGrowth)),
+                     double(zero));
+  ptrdiff_t g = x >= 0 ? zero + 1 + ptrdiff_t(steps) : zero - 2 - ptrdiff_t(steps);
+  g = std::clamp<ptrdiff_t>(g, 0, last);
+  while (g > 0 && edges[size_t(g)] > x) --g;
+  while (g < last && edges[size_t(g) + 1] <= x) ++g;
+  return size_t(g);
 }
 
 }  // namespace

@@ -93,7 +93,12 @@ HistogramReport SummaryWriter::add_histogram(std::string_view tag, std::span<con
                                              int64_t step, std::optional<double> wall_time) {
   check_tag(tag);
   if (values.empty()) fail("histogram '", tag, "': no values");
-  Histogram h = make_histogram(values);
+  return add_histogram(tag, make_histogram(values), step, wall_time);
+}
+
+HistogramReport SummaryWriter::add_histogram(std::string_view tag, const Histogram& h, int64_t step,
+                                             std::optional<double> wall_time) {
+  check_tag(tag);
   HistogramReport report{.counted = int64_t(h.num),
                          .nan_count = h.nan_count,
                          .inf_count = h.inf_count,

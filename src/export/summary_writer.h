@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "export/heatmap.h"
+#include "export/histogram.h"
 #include "export/image.h"
 
 namespace gb {
@@ -70,6 +71,10 @@ class SummaryWriter {
   // counted (returned, and warned about if options.warn_non_finite); if no value is finite,
   // nothing is written. Throws gb::Error if `values` is empty.
   HistogramReport add_histogram(std::string_view tag, std::span<const float> values, int64_t step,
+                                std::optional<double> wall_time = {});
+  // The same with the histogram already made (make_histogram in histogram.h), e.g. by code that
+  // also reports it elsewhere.
+  HistogramReport add_histogram(std::string_view tag, const Histogram& histogram, int64_t step,
                                 std::optional<double> wall_time = {});
 
   // An 8-bit grayscale or RGB image, PNG-encoded; downsampled first if a side exceeds

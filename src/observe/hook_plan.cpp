@@ -1,9 +1,9 @@
 #include "observe/hook_plan.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "core/error.h"
+#include "observe/name_pattern.h"
 
 namespace gb {
 namespace {
@@ -13,87 +13,10 @@ std::string trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string closest_names(const std::string& pattern, const HookCatalog& cat) {
-  std::vector<std::pair<size_t, const std::string*>> scored;
-  for (const auto& e : cat.entries) scored.push_back({edit_distance(pattern, e.name), &e.name});
-  std::stable_sort(scored.begin(), scored.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
-  std::string out;
-  for (size_t i = 0; i < std::min<size_t>(3, scored.size()); ++i)
-    out += (i ? ", " : "") + *scored[i].second;
-  return out;
-}
-
-// A name pattern: regex over the whole name plus inclusive numeric ranges for "N-M" segments.
-struct NamePattern {
-  std::regex re;
-  std::vector<std::pair<int64_t, int64_t>> ranges;  // one per capture group, in order
-
-  bool matches(const std::string& name) const {
-    std::smatch m;
-    if (!std::regex_match(name, m, re)) return false;
-    for (size_t i = 0; i < ranges.size(); ++i) {
-      const int64_t v = std::stoll(m[i + 1].str());
-      if (v < ranges[i].first || v > ranges[i].second) return false;
-    }
-    return true;
-  }
-};
-
-NamePattern compile_name(const std::string& pat) {
-  NamePattern np;
-  try {
-    if (pat.rfind("re:", 0) == 0) {
-      np.re = std::regex(pat.substr(3));
-      return np;
-    }
-    if (pat == "all") {
-      np.re = std::regex(".*");
-      return np;
-    }
-    static const std::regex range(R"(^(\d+)-(\d+)$)");
-    std::string re;
-    size_t i = 0;
-    while (i < pat.size()) {
-      const size_t dot = pat.find('.', i);
-      const std::string seg = pat.substr(i, dot == std::string::npos ? std::string::npos : dot - i);
-      std::smatch m;
-      if (std::regex_match(seg, m, range)) {
-        np.ranges.push_back({std::stoll(m[1].str()), std::stoll(m[2].str())});
-        re += R"((\d+))";
-      } else {
-        for (char ch : seg) {
-          if (ch == '*')
-            re += ".*";
-          else if (ch == '?')
-            re += ".";
-          else if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')
-            re += ch;
-          else
-            re += std::string("\\") + ch;
-        }
-      }
-      if (dot == std::string::npos) break;
-      re += "\\.";
-      i = dot + 1;
-    }
-    np.re = std::regex(re);
-  } catch (const std::regex_error& e) {
-    usage_fail("hook filter '", pat, "': invalid regular expression (", e.what(), ")");
-  }
-  return np;
+std::string closest_hook_names(const std::string& pattern, const HookCatalog& cat) {
+  std::vector<std::string> names;
+  for (const auto& e : cat.entries) names.push_back(e.name);
+  return closest_names(pattern, names);
 }
 
 struct ParsedPattern {
@@ -249,7 +172,7 @@ HookPlan HookPlan::compile(const std::vector<std::string>& patterns, const HookC
   plan.index_.assign(size_t(3) * size_t(cat.n_layers + 1) * kHookSiteCount, -1);
   for (const std::string& text : patterns) {
     const ParsedPattern p = parse_pattern(text);
-    const NamePattern np = compile_name(p.name);
+    const NamePattern np = NamePattern::compile(p.name, "hook filter");
     bool any = false;
     for (const CatalogEntry& e : cat.entries) {
       if (!np.matches(e.name)) continue;
@@ -275,7 +198,7 @@ HookPlan HookPlan::compile(const std::vector<std::string>& patterns, const HookC
       plan.mask_.set(e.point.stack, e.point.layer, e.point.site);
     }
     if (!any)
-      usage_fail("no hook matches '", p.name, "'; closest names: ", closest_names(p.name, cat),
+      usage_fail("no hook matches '", p.name, "'; closest names: ", closest_hook_names(p.name, cat),
                  " (glassbox hooks lists them all)");
   }
   // Keep forward-pass order regardless of the order patterns were given in.

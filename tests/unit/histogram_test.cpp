@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <numeric>
@@ -68,6 +69,30 @@ TEST(Histogram, KeepsEmptyBucketsBetweenFirstAndLast) {
   EXPECT_EQ(total(h), 2);
   EXPECT_EQ(h.bucket[1], 1);
   EXPECT_EQ(h.bucket.back(), 1);
+}
+
+// Values next to every edge (the closest floats on either side, and the edge itself where a
+// float holds it) land in the bucket whose consecutive edges enclose them: lo <= x < hi.
+TEST(Histogram, ValuesNextToEveryEdgeLandBetweenTheirEdges) {
+  const std::vector<double>& e = default_bucket_edges();
+  size_t checked = 0;
+  for (size_t i = 1; i + 1 < e.size(); ++i) {
+    const float nearest = float(e[i]);
+    for (float x :
+         {std::nextafter(nearest, -INFINITY), nearest, std::nextafter(nearest, INFINITY)}) {
+      if (!std::isfinite(x)) continue;
+      Histogram h = make_histogram({&x, 1});
+      ASSERT_EQ(h.bucket_limit.size(), 2u);
+      const double lo = h.bucket_limit[0], hi = h.bucket_limit[1];
+      auto at = std::lower_bound(e.begin(), e.end(), lo);
+      ASSERT_TRUE(at != e.end() && *at == lo && at + 1 != e.end() && *(at + 1) == hi)
+          << "bucket of " << x << " is not two consecutive edges";
+      EXPECT_LE(lo, double(x)) << "edge " << i;
+      EXPECT_TRUE(double(x) < hi || hi == DBL_MAX) << "edge " << i;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 3 * 1500u);
 }
 
 TEST(Histogram, ValuesBeyondTheLastEdgeLandInTheOpenTopBucket) {
