@@ -16,5 +16,11 @@ void add_bench_command(CLI::App& app);
 void add_patch_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_weights_command(CLI::App& app);
+void add_lens_command(CLI::App& app);
+void add_attribute_command(CLI::App& app);
+void add_heads_command(CLI::App& app);
+void add_stats_command(CLI::App& app);
+void add_diagnose_command(CLI::App& app);
+void add_diff_command(CLI::App& app);
 
 }  // namespace gb::cli

@@ -29,6 +29,12 @@ int main(int argc, char** argv) {
   gb::cli::add_bench_command(app);
   gb::cli::add_tokenize_command(app);
   gb::cli::add_weights_command(app);
+  gb::cli::add_lens_command(app);
+  gb::cli::add_attribute_command(app);
+  gb::cli::add_heads_command(app);
+  gb::cli::add_stats_command(app);
+  gb::cli::add_diagnose_command(app);
+  gb::cli::add_diff_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -71,6 +71,14 @@ void write_npy(const std::string& path, const int32_t* data, const std::vector<i
   write_file(path, npy_header("<i4", shape), data, size_t(numel(shape)) * 4);
 }
 
+void write_npy(const std::string& path, const double* data, const std::vector<int64_t>& shape) {
+  write_file(path, npy_header("<f8", shape), data, size_t(numel(shape)) * 8);
+}
+
+void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape) {
+  write_file(path, npy_header("<i8", shape), data, size_t(numel(shape)) * 8);
+}
+
 NpyArray read_npy(const std::string& path) {
   auto file = MappedFile::open(path);
   ByteReader in(file->data(), file->size(), path);

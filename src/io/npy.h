@@ -14,9 +14,11 @@ struct NpyArray {
   std::vector<int32_t> i32;  // when dtype is "<i4"
 };
 
-// Writes data [shape] as <f4 / <i4 to `path` via a temporary file renamed into place.
+// Writes data [shape] as <f4 / <i4 / <f8 / <i8 to `path` via a temporary file renamed into place.
 void write_npy(const std::string& path, const float* data, const std::vector<int64_t>& shape);
 void write_npy(const std::string& path, const int32_t* data, const std::vector<int64_t>& shape);
+void write_npy(const std::string& path, const double* data, const std::vector<int64_t>& shape);
+void write_npy(const std::string& path, const int64_t* data, const std::vector<int64_t>& shape);
 
 // The .npy header for an array of `shape` (for writers that stream the data afterwards), padded
 // to at least `min_bytes` (so a header can later be rewritten in place for a smaller shape).
