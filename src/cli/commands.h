@@ -22,5 +22,6 @@ void add_heads_command(CLI::App& app);
 void add_stats_command(CLI::App& app);
 void add_diagnose_command(CLI::App& app);
 void add_diff_command(CLI::App& app);
+void add_view_command(CLI::App& app);
 
 }  // namespace gb::cli

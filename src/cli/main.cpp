@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   gb::cli::add_stats_command(app);
   gb::cli::add_diagnose_command(app);
   gb::cli::add_diff_command(app);
+  gb::cli::add_view_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

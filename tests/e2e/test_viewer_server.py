@@ -1,0 +1,254 @@
+"""`glassbox view` as an HTTP server, driven with plain HTTP: the API's replies against the CLI
+(tokens, next-token distribution, ablation) and a trace of the attention patterns, the memory
+budget path (layers recomputed on demand give the same bytes), concurrent clients, and bad input:
+unknown routes, paths that look like files, wrong methods, oversized bodies, prompts longer than
+the context, malformed JSON and parameters, foreign Host headers, clients that go away
+mid-request. Every error is a JSON {"error"} with a 4xx status, and the server keeps serving.
+Also the command line's own errors and the --html file."""
+import http.client
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import viewer_env  # noqa: E402
+from viewer_env import Server, gbtest  # noqa: E402
+from gbtest import expect  # noqa: E402
+
+
+def request(port, method, path, body=None, headers=None, raw=False):
+    """(status, headers, JSON or bytes)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    h = {"Content-Type": "application/json"} if body is not None else {}
+    h.update(headers or {})
+    c.request(method, path, body=body, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    if raw or r.getheader("Content-Type", "").startswith("application/octet-stream"):
+        return r.status, r, data
+    try:
+        return r.status, r, json.loads(data)
+    except ValueError:
+        return r.status, r, data
+
+
+def post_run(port, payload):
+    return request(port, "POST", "/api/run", json.dumps(payload))
+
+
+def expect_error(port, method, path, status, needle, body=None, headers=None):
+    got, r, data = request(port, method, path, body, headers)
+    ok = (got == status and isinstance(data, dict) and needle in data.get("error", "")
+          and r.getheader("Content-Type", "").startswith("application/json"))
+    expect(ok, f"{method} {path}: expected {status} with '{needle}', got {got} {data!r:.300}")
+
+
+def raw_exchange(port, payload, read=True):
+    """Sends bytes on a fresh socket; returns what came back (or b'' when not reading)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(payload)
+    out = b""
+    if read:  # up to the end of the reply's headers
+        try:
+            while b"\r\n\r\n" not in out and (chunk := s.recv(65536)):
+                out += chunk
+        except (ConnectionResetError, socket.timeout):
+            pass
+    s.close()
+    return out
+
+
+def check_replies(port, model, prompt):
+    """The run's tokens and distribution, an ablation, and attention against the CLI."""
+    status, _, run = post_run(port, {"text": prompt})
+    expect(status == 200, f"run: {status} {run!r:.300}")
+    tok = json.loads(gbtest.run("tokenize", "-m", model, "-p", prompt, "--json").stdout)
+    ids = tok["ids"]
+    expect(run["tokens"] == ids, f"run tokens {run['tokens']} != tokenize {ids}")
+    labels = [run["labels"][str(i)] for i in ids]
+    expect(labels == tok["pieces"], f"token labels {labels} != the tokenizer's pieces {tok['pieces']}")
+    cli = json.loads(gbtest.run("run", "-m", model, "-p", prompt, "--json").stdout)
+    for mine, ref in zip(run["top"], cli["top"]):
+        expect(abs(mine["prob"] - ref["prob"]) < 1e-6, f"top: {mine} vs run --json {ref}")
+    expect(run["top"][0]["id"] == cli["top"][0]["id"], "top-1 differs from glassbox run")
+
+    status, _, ab = request(port, "GET", f"/api/ablate?run={run['run']}&heads=1.2")
+    cli = json.loads(gbtest.run("run", "-m", model, "-p", prompt, "--ablate", "blocks.1.attn.hook_z[head=2]",
+                                "--json").stdout)
+    expect(status == 200 and ab["top"][0]["id"] == cli["top"][0]["id"], f"ablate top-1: {ab!r:.200}")
+    by_id = {t["id"]: t for t in cli["top"]}
+    for t in ab["top"]:
+        ref = by_id.get(t["id"])
+        expect(ref is not None and abs(t["prob"] - ref["prob"]) < 1e-6 and
+               abs(t["clean_prob"] - ref["clean_prob"]) < 1e-6, f"ablate row {t} vs {ref}")
+    expect(abs(ab["kl_clean_to_intervened"] - cli["kl_clean_to_intervened"]) < 1e-6, "ablation KL differs")
+
+    # Attention bytes against a trace of the patterns: round(p * 255), lower triangle.
+    with tempfile.TemporaryDirectory() as out:
+        gbtest.run("trace", "-m", model, "-p", prompt, "--hooks", "blocks.*.attn.hook_pattern", "-o", out)
+        _, arrays = gbtest.read_trace(out)
+    n = len(ids)
+    for layer in range(3):
+        status, _, data = request(port, "GET", f"/api/attention?run={run['run']}&layer={layer}")
+        p = arrays[f"blocks.{layer}.attn.hook_pattern"][0]  # [heads, n, n]
+        got = np.frombuffer(data, np.uint8)
+        tri = np.concatenate([p[h][q, :q + 1] for h in range(p.shape[0]) for q in range(n)])
+        expect(got.shape == tri.shape and np.abs(got / 255.0 - tri).max() <= 0.5 / 255 + 1e-6,
+               f"layer {layer}: attention bytes do not match the trace")
+    return run
+
+
+def bad_requests(port, run_id):
+    expect_error(port, "GET", "/api/nothing", 404, "no such route")
+    expect_error(port, "GET", "/etc/passwd", 404, "no such route")
+    expect_error(port, "GET", "/../../../etc/passwd", 404, "no such route")
+    expect_error(port, "GET", "/api/../../etc/passwd", 404, "no such route")
+    expect_error(port, "GET", "/index.html", 404, "no such route")
+    expect_error(port, "POST", "/api/info", 405, "use GET", body="{}")
+    expect_error(port, "GET", "/api/run", 405, "use POST")
+    expect_error(port, "POST", "/api/run", 413, "", body=json.dumps({"text": "x" * 200_000}))
+    expect_error(port, "POST", "/api/run", 413, "context is 64 tokens", body=json.dumps({"tokens": [1] * 65}))
+    expect_error(port, "POST", "/api/run", 413, "context is 64 tokens", body=json.dumps({"text": "ab " * 40}))
+    expect_error(port, "POST", "/api/run", 400, "not JSON", body='{"text": "a"')
+    expect_error(port, "POST", "/api/run", 400, "JSON object", body='["a"]')
+    expect_error(port, "POST", "/api/run", 400, "unknown field 'prompt'", body='{"prompt": "a"}')
+    expect_error(port, "POST", "/api/run", 400, "one of them", body='{}')
+    expect_error(port, "POST", "/api/run", 400, "the prompt is empty", body='{"text": ""}')
+    expect_error(port, "POST", "/api/run", 400, "vocabulary", body='{"tokens": [1, 261]}')
+    expect_error(port, "POST", "/api/run", 400, "vocabulary", body='{"tokens": [1, -2]}')
+    expect_error(port, "POST", "/api/run", 400, "vocabulary", body='{"tokens": [1.5]}')
+    expect_error(port, "POST", "/api/run", 415, "JSON", body='{"text": "a"}', headers={"Content-Type": "text/plain"})
+    expect_error(port, "GET", f"/api/attention?run={run_id}&layer=3", 400, "out of range (0..2)")
+    expect_error(port, "GET", f"/api/attention?run={run_id}&layer=x", 400, "not an integer")
+    expect_error(port, "GET", f"/api/attention?run={run_id}", 400, "missing parameter 'layer'")
+    expect_error(port, "GET", f"/api/attention?run={run_id}&layer=1&layer=2", 400, "more than once")
+    expect_error(port, "GET", f"/api/attention?run={run_id}&layer=1&path=/etc", 400, "unknown parameter 'path'")
+    expect_error(port, "GET", "/api/attention?run=99999&layer=1", 404, "not held")
+    expect_error(port, "GET", f"/api/ablate?run={run_id}&heads=1.9", 400, "LAYER.HEAD")
+    expect_error(port, "GET", f"/api/ablate?run={run_id}&heads=1.2x", 400, "LAYER.HEAD")
+    expect_error(port, "GET", f"/api/lens?run={run_id}&block=7", 400, "out of range")
+    expect_error(port, "GET", f"/api/diff?run={run_id}", 404, "-m A -m B")
+    expect_error(port, "GET", "/api/info", 403, "not this server's address", headers={"Host": "evil.example:80"})
+    long_uri = "/api/info?" + "a" * 20000
+    status, _, _ = request(port, "GET", long_uri)
+    expect(400 <= status < 500, f"a 20 kB URI: status {status}")
+
+
+def rude_clients(port):
+    """Clients that send half a request, or go away before the reply."""
+    raw_exchange(port, b"POST /api/run HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: 1000\r\n\r\n{\"text\": ", read=False)
+    raw_exchange(port, b"GET /api/info HTTP/1.1\r\nHost: 127.0", read=False)
+    body = json.dumps({"tokens": list(range(64))}).encode()
+    for _ in range(3):  # a long run whose client has gone when the reply is written
+        raw_exchange(port, b"POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: %d\r\n\r\n" % (port, len(body)) + body, read=False)
+    reply = raw_exchange(port, b"GARBAGE\r\n\r\n")
+    expect(reply.startswith(b"HTTP/1.1 4"), f"a garbage request line: {reply[:80]!r}")
+
+
+def concurrent_clients(port):
+    """Eight clients run prompts of different lengths and read their own run's attention."""
+    results = [None] * 8
+
+    def client(i):
+        toks = list(range(1, 6 + 3 * i))
+        status, _, run = post_run(port, {"tokens": toks})
+        status2, _, att = request(port, "GET", f"/api/attention?run={run['run']}&layer=0")
+        n = len(toks)
+        results[i] = status == 200 and status2 == 200 and run["tokens"] == toks and len(att) == 4 * n * (n + 1) // 2
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expect(all(results), f"concurrent clients: {results}")
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="gb_viewer_server_")
+    model = os.path.join(work, "text")
+    viewer_env.text_model(model)
+    prompt = "hello world, hello there"
+
+    server = Server("-m", model)
+    try:
+        status, r, page = request(server.port, "GET", "/", raw=True)
+        expect(status == 200 and r.getheader("Content-Type").startswith("text/html"), f"GET /: {status}")
+        expect(b"connect-src 'self'" in page and b"<script src" not in page and b"<link rel=\"stylesheet\"" not in page,
+               "the page must inline its assets and allow requests only to its own server")
+        status, _, info = request(server.port, "GET", "/api/info")
+        expect(status == 200 and info["models"][0]["n_layers"] == 3 and info["models"][0]["tokenizer"], f"info {info}")
+
+        run = check_replies(server.port, model, prompt)
+        bad_requests(server.port, run["run"])
+        rude_clients(server.port)
+        concurrent_clients(server.port)
+        # Only the latest runs are held.
+        for _ in range(4):
+            post_run(server.port, {"tokens": [1, 2, 3]})
+        expect_error(server.port, "GET", f"/api/thumbs?run={run['run']}", 404, "run the prompt again")
+        status, _, _ = request(server.port, "GET", "/api/info")
+        expect(status == 200 and server.alive(), "the server stopped serving after bad requests")
+    finally:
+        server.stop()
+
+    # With no memory for layers, each is computed when asked for: the same bytes.
+    small = Server("-m", model, "--cache-mb", "0")
+    full = Server("-m", model)
+    try:
+        ids = {}
+        for s in (small, full):
+            ids[s] = post_run(s.port, {"text": prompt})[2]["run"]
+        for layer in (2, 0, 1, 2):
+            for what in ("attention", "neuron_map", "neurons"):
+                a = request(small.port, "GET", f"/api/{what}?run={ids[small]}&layer={layer}")
+                b = request(full.port, "GET", f"/api/{what}?run={ids[full]}&layer={layer}")
+                expect(a[0] == 200 and a[2] == b[2], f"--cache-mb 0: {what} of layer {layer} differs")
+    finally:
+        small.stop()
+        full.stop()
+
+    # The command line.
+    def cli_error(args, status, needle):
+        p = gbtest.run("view", *args, check=False)
+        expect(p.returncode == status and needle in p.stderr and p.stderr.startswith("glassbox: error: "),
+               f"view {args}: exit {p.returncode}, {p.stderr!r}")
+    cli_error(["-m", model, "--port", "70000"], 2, "--port")
+    cli_error(["-m", model, "--html", os.path.join(work, "x.html")], 2, "needs a prompt")
+    cli_error(["-m", model, "--html", os.path.join(work, "x.html"), "-p", "a", "--port", "1"], 2, "--html")
+    cli_error(["-m", model, "-p", "ab " * 40], 2, "context")
+    cli_error(["-m", model, "-m", model, "-m", model], 2, "two")
+    cli_error(["-m", os.path.join(work, "missing")], 1, "missing")
+    other = os.path.join(work, "other")
+    refcfg = dict(viewer_env.TEXT_CONFIG, n_layer=2)
+    viewer_env.refmodels.save_checkpoint(viewer_env.refmodels.random_state_dict(refcfg, seed=1), refcfg, other)
+    cli_error(["-m", model, "-m", other], 2, "number of layers")
+    busy = Server("-m", model)
+    try:
+        cli_error(["-m", model, "--port", str(busy.port)], 1, "cannot listen")
+    finally:
+        busy.stop()
+    blocker = os.path.join(work, "file")
+    open(blocker, "w").close()
+    cli_error(["-m", model, "-p", prompt, "--html", os.path.join(blocker, "x.html")], 1, "cannot create")
+    expect(not os.path.exists(os.path.join(blocker, "x.html.part")), "a failed --html left a partial file")
+
+    out = os.path.join(work, "page.html")
+    p = gbtest.run("view", "-m", model, "-p", prompt, "--html", out)
+    page = open(out, encoding="utf-8").read()
+    expect("connect-src 'none'" in page and '"attention?layer=2"' in page and '"ablate?heads=2.3"' in page,
+           "the --html page should hold every layer's attention and each head's ablation, and allow no requests")
+    expect(not os.path.exists(out + ".part"), "--html left its temporary file")
+    gbtest.finish()
+
+
+if __name__ == "__main__":
+    main()
