@@ -41,15 +41,15 @@ HELDOUT_ONE_IN = 20  # a document is held out when hash(text) % 20 == 0
 class TrainConfig:
     seed: int = 20240601
     vocab_size: int = 4096
-    steps: int = 1000
+    steps: int = 300
     batch: int = 8  # sequences per step
     context: int = 256
     peak_lr: float = 2e-3
     final_lr_fraction: float = 0.1
-    warmup_steps: int = 50
+    warmup_steps: int = 30
     weight_decay: float = 0.1
     grad_clip: float = 1.0
-    repeat_fraction: float = 0.25  # share of sequences that carry a repeated random run
+    repeat_fraction: float = 0.5  # share of sequences that carry a repeated random run
     repeat_min: int = 8  # length range of that run
     repeat_max: int = 100
     log_every: int = 10
@@ -172,6 +172,7 @@ def train(model, stream, tc, tokenizer, held_out_stream):
             if (step + 1) % (tc.log_every * 10) == 0 or step + 1 == tc.steps:
                 point["heldout_loss"] = heldout_loss(model, held_out_stream, tc.context,
                                                      max_windows=16)
+                point.update(best_head_scores(model, tokenizer))
             curve.append(point)
             window = []
             print(json.dumps(point), flush=True)
@@ -211,6 +212,16 @@ def unigram_loss(train_stream, held_out_stream, context, vocab_size):
     log_p = np.log(counts / counts.sum())
     targets = heldout_windows(held_out_stream, context)[:, 1:].numpy().ravel()
     return float(-log_p[targets].mean())
+
+
+@torch.no_grad()
+def best_head_scores(model, tokenizer):
+    """The highest previous-token and induction score of any head (for the training log)."""
+    model.eval()
+    prev, induction, _ = head_scores.score_heads(model, len(tokenizer), tokenizer.eot_id)
+    model.train()
+    return {"best_prev_token": round(float(prev.max()), 3),
+            "best_induction": round(float(induction.max()), 3)}
 
 
 def score_heads(model, tokenizer):
@@ -337,6 +348,7 @@ def main():
                   held_stream)
     evaluation["continuations"] = {p: greedy_continuation(model, tokenizer, p) for p in PROMPTS}
     evaluation["seconds_total"] = round(time.time() - t_start, 1)
+    evaluation["cpu_seconds_total"] = round(time.process_time(), 1)
     with open(os.path.join(args.out_dir, "eval.json"), "w") as f:
         json.dump(evaluation, f, indent=1)
     print_summary(evaluation)
