@@ -41,17 +41,18 @@ HELDOUT_ONE_IN = 20  # a document is held out when hash(text) % 20 == 0
 class TrainConfig:
     seed: int = 20240601
     vocab_size: int = 4096
-    steps: int = 300
+    steps: int = 1000
     batch: int = 8  # sequences per step
     context: int = 256
     peak_lr: float = 2e-3
     final_lr_fraction: float = 0.1
-    warmup_steps: int = 30
+    warmup_steps: int = 50
     weight_decay: float = 0.1
     grad_clip: float = 1.0
     repeat_fraction: float = 0.5  # share of sequences that carry a repeated random run
     repeat_min: int = 8  # length range of that run
     repeat_max: int = 100
+    repeat_copies: int = 2  # how many times the run is written in a row
     log_every: int = 10
 
 
@@ -111,19 +112,20 @@ def token_stream(tokenizer, docs):
 def sample_batch(stream, starts, tc, vocab_size, eot_id, rng):
     """(inputs [B, T], targets [B, T]). Each row is T+1 tokens of the stream starting at a
     document boundary (so position 0 is <|endoftext|>, as at inference); a repeat_fraction of
-    rows has a random run r written twice in a row at a random place. Targets inside the first
-    copy of r (and the first token of the second) are unpredictable and get ignore index -100."""
+    rows has a random run r written repeat_copies times in a row at a random place. Targets
+    inside the first copy of r (and the first token of the second) are unpredictable and get
+    ignore index -100."""
     t = tc.context
     rows = np.stack([stream[s:s + t + 1] for s in rng.choice(starts, size=tc.batch)])  # [B, T+1]
     ignore = np.zeros_like(rows, dtype=bool)
     for row, mask in zip(rows, ignore):
         if rng.random() < tc.repeat_fraction:
-            n = int(rng.integers(tc.repeat_min, tc.repeat_max + 1))
-            at = int(rng.integers(1, t + 1 - 2 * n + 1))
+            k = tc.repeat_copies
+            n = int(rng.integers(tc.repeat_min, min(tc.repeat_max, t // k) + 1))
+            at = int(rng.integers(1, t + 1 - k * n + 1))
             run = rng.integers(0, vocab_size - 1, size=n)
             run = run + (run >= eot_id)  # never the <|endoftext|> id
-            row[at:at + n] = run
-            row[at + n:at + 2 * n] = run
+            row[at:at + k * n] = np.tile(run, k)
             mask[at:at + n + 1] = True
     inputs = torch.from_numpy(rows[:, :-1])
     targets = torch.from_numpy(np.where(ignore, -100, rows)[:, 1:])
@@ -305,9 +307,11 @@ PROMPTS = ["A bug in the code is", "The best way to", "Q: What do you call",
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out_dir", help="directory for the checkpoint (created if missing)")
-    parser.add_argument("--steps", type=int, default=TrainConfig.steps)
+    for field in dataclasses.fields(TrainConfig):  # every setting can be overridden
+        parser.add_argument("--" + field.name.replace("_", "-"), type=field.type,
+                            default=field.default, help=f"default {field.default}")
     args = parser.parse_args()
-    tc = TrainConfig(steps=args.steps)
+    tc = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
     os.makedirs(args.out_dir, exist_ok=True)
     t_start = time.time()
     torch.set_num_threads(2)
