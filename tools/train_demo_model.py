@@ -320,7 +320,8 @@ def main():
 
     docs = read_fortunes(FORTUNE_DIR)
     train_docs, held_docs = split_documents(docs)
-    train_docs = [train_docs[i] for i in np.random.default_rng(tc.seed).permutation(len(train_docs))]
+    order = np.random.default_rng(tc.seed).permutation(len(train_docs))
+    train_docs = [train_docs[i] for i in order]
     print(f"corpus: {len(docs)} documents, {len(train_docs)} train, {len(held_docs)} held out",
           flush=True)
     check_ascii(train_docs + held_docs)
