@@ -74,8 +74,9 @@ double decode_speed(Model& m, int64_t ctx, int64_t steps, int repeats) {
 void run_bench(BenchArgs a) {
   auto model = a.model.load();
   if (model->config().family == Family::TorchTransformer)
-    usage_fail(model->path(), ": bench measures token models; time an encoder-decoder model's "
-                              "glassbox run instead");
+    usage_fail(model->path(),
+               ": bench measures token models; time an encoder-decoder model's "
+               "glassbox run instead");
   const int n_ctx = model->config().n_ctx;
   if (a.threads.empty()) a.threads = {1, ThreadPool::hardware_threads()};
   std::sort(a.threads.begin(), a.threads.end());
@@ -117,7 +118,8 @@ void run_bench(BenchArgs a) {
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed and peak memory");
   auto args = std::make_shared<BenchArgs>();
-  cmd->add_option("-m,--model", args->model.path, "Model file or checkpoint folder")->required();
+  cmd->add_option("-m,--model", args->model.path,
+                  "Model file or checkpoint folder (default: the demo model)");
   cmd->add_option("-t,--threads", args->threads,
                   "Thread counts to measure (default: 1 and all cores)");
   cmd->add_option("--prefill", args->prefill, "Prompt lengths for prefill (default 128 512)");
