@@ -129,22 +129,34 @@ void add_stats_histograms(SummaryWriter& writer, const ActivationStats& stats) {
   }
 }
 
-TraceSummaries::TraceSummaries(HookedModel& model, SummaryWriter& writer, int64_t positions)
-    : model_(model),
-      writer_(writer),
-      positions_(positions),
-      attention_(model, {.writer = &writer, .positions = positions}) {}
+namespace {
 
-void TraceSummaries::finish(const ActivationCache& cache, const HookPlan& plan,
-                            std::span<const int32_t> tokens) {
-  if (int64_t(tokens.size()) != positions_)
-    fail("trace summaries: ", tokens.size(), " tokens, expected ", positions_);
+LensOptions trace_lens_options(int64_t positions) {
+  LensOptions o{.top_k = kTraceLensTopK, .target = std::nullopt, .positions = {}};
+  for (int64_t p = std::max<int64_t>(0, positions - kTraceLensPositions); p < positions; ++p)
+    o.positions.push_back(p);
+  return o;
+}
+
+}  // namespace
+
+TraceSummaries::TraceSummaries(HookedModel& model, SummaryWriter& writer,
+                               std::span<const int32_t> tokens)
+    : model_(model.model()),
+      writer_(writer),
+      positions_(int64_t(tokens.size())),
+      attention_(model, {.writer = &writer, .positions = positions_}),
+      lens_(model, tokens, trace_lens_options(positions_)) {}
+
+void TraceSummaries::add_to(ObserverList& observers) {
+  observers.add(attention_, attention_.mask());
+  observers.add(lens_, lens_.mask());
+}
+
+void TraceSummaries::finish(const ActivationCache& cache, const HookPlan& plan) {
   add_trace_histograms(writer_, cache, plan, positions_);
   attention_.write_scalars(writer_);
-  LensOptions lens{.top_k = kTraceLensTopK, .target = std::nullopt, .positions = {}};
-  for (int64_t p = std::max<int64_t>(0, positions_ - kTraceLensPositions); p < positions_; ++p)
-    lens.positions.push_back(p);
-  add_logit_lens_text(writer_, logit_lens(model_, tokens, lens), model_labeler(model_.model()));
+  add_logit_lens_text(writer_, lens_.result(), model_labeler(model_));
 }
 
 std::string markdown_token(const std::string& label) {

@@ -28,6 +28,7 @@
 #include "export/summary_writer.h"
 #include "observe/activation_cache.h"
 #include "observe/hook_plan.h"
+#include "observe/interventions.h"
 
 namespace gb::analysis {
 
@@ -48,29 +49,30 @@ void add_trace_histograms(SummaryWriter& writer, const ActivationCache& cache, c
 Histogram stats_histogram(const HookStats& hook);
 void add_stats_histograms(SummaryWriter& writer, const ActivationStats& stats);
 
-// Everything `trace --tensorboard` writes about one traced sequence of `positions` tokens:
-//   TraceSummaries summaries(model, writer, n);
-//   // run the trace with summaries.observer() on summaries.mask() beside the cache
-//   summaries.finish(cache, plan, tokens);
+// Everything `trace --tensorboard` writes about one traced sequence, from the trace's own
+// forward pass:
+//   TraceSummaries summaries(model, writer, tokens);
+//   summaries.add_to(observers);  // beside the trace's cache, before the run
+//   ... run ..., then summaries.finish(cache, plan);
 // During the run: the attention heat maps of every layer (attention_summaries.h), whatever the
-// trace's hook filter. finish(): the histograms of the traced hooks, the attention scalars, and
-// the logit lens of the last kTraceLensPositions positions (top kTraceLensTopK), which takes one
-// more forward pass.
+// trace's hook filter, and the logit lens of the last kTraceLensPositions positions (top
+// kTraceLensTopK). finish(): the histograms of the traced hooks, the attention scalars and the
+// lens text.
 inline constexpr int64_t kTraceLensPositions = 16;
 inline constexpr int kTraceLensTopK = 5;
 
 class TraceSummaries {
  public:
-  TraceSummaries(HookedModel& model, SummaryWriter& writer, int64_t positions);
-  Observer& observer() { return attention_; }
-  const HookMask& mask() const { return attention_.mask(); }
-  void finish(const ActivationCache& cache, const HookPlan& plan, std::span<const int32_t> tokens);
+  TraceSummaries(HookedModel& model, SummaryWriter& writer, std::span<const int32_t> tokens);
+  void add_to(ObserverList& observers);
+  void finish(const ActivationCache& cache, const HookPlan& plan);
 
  private:
-  HookedModel& model_;
+  const Model& model_;
   SummaryWriter& writer_;
   int64_t positions_;
   AttentionSummaries attention_;
+  LensReader lens_;
 };
 
 // A token label as Markdown code: `label`, with \n \t \r, other control bytes (\xNN), the

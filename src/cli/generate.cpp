@@ -226,7 +226,8 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--tensorboard", args->tensorboard,
                   "Write per-token scalars to this TensorBoard log directory (step = token): "
                   "entropy and top-1 probability of the model's distribution, the chosen "
-                  "token's probability, and the token as text");
+                  "token's probability, and the token as text")
+      ->type_name("DIR");
   cmd->add_option(
       "--memory-budget", args->budget,
       "Keep captures in memory up to this size, else stream them to disk (default 256M)");

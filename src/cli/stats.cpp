@@ -189,7 +189,8 @@ void add_stats_command(CLI::App& app) {
   cmd->add_option("--tensorboard", args->tensorboard,
                   "Also write TensorBoard summaries to this log directory: each hook's histogram "
                   "and every head's attention entropy and sink mass over all documents "
-                  "(step = layer)");
+                  "(step = layer)")
+      ->type_name("DIR");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args] { run_stats(*args); });
 }

@@ -83,11 +83,11 @@ void run_trace(const TraceArgs& a) {
   std::unique_ptr<analysis::TraceSummaries> summaries;
   if (!a.tensorboard.empty()) {
     log = std::make_unique<RunLog>(a.tensorboard);
-    summaries = std::make_unique<analysis::TraceSummaries>(hm, log->writer(), int64_t(ids.size()));
+    summaries = std::make_unique<analysis::TraceSummaries>(hm, log->writer(), ids);
   }
   ObserverList observers(hm.model().config().n_layers);
   observers.add(cache, plan->mask());
-  if (summaries) observers.add(summaries->observer(), summaries->mask());
+  if (summaries) summaries->add_to(observers);
   hm.run_observed(ids, observers.mask(), observers, a.chunk);
   TraceInfo info{.model_path = hm.model().path(),
                  .config = hm.model().config(),
@@ -101,7 +101,7 @@ void run_trace(const TraceArgs& a) {
   std::fprintf(stderr, "glassbox: wrote %zu hooks for %zu tokens to %s\n",
                plan->selections().size(), ids.size(), a.out.c_str());
   if (summaries) {
-    summaries->finish(cache, *plan, ids);
+    summaries->finish(cache, *plan);
     const auto file = log->finish();
     std::fprintf(stderr, "glassbox: wrote TensorBoard summaries to %s\n", file.string().c_str());
   }
@@ -125,7 +125,8 @@ void add_trace_command(CLI::App& app) {
   cmd->add_option("--tensorboard", args->tensorboard,
                   "Also write TensorBoard summaries to this log directory: histograms of the "
                   "traced hooks, attention entropy and sink mass per head and heat maps of every "
-                  "layer's pattern (step = layer), and the logit lens as text");
+                  "layer's pattern (step = layer), and the logit lens as text")
+      ->type_name("DIR");
   cmd->add_option("--chunk", args->chunk,
                   "Feed the prompt through the KV cache this many tokens at a time (default: all)");
   cmd->callback([args] { run_trace(*args); });
