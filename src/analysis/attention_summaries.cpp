@@ -1,6 +1,8 @@
 #include "analysis/attention_summaries.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
 
 #include "analysis/head_scores.h"
 #include "analysis/weight_summaries.h"
