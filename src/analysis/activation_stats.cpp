@@ -97,10 +97,22 @@ void ActivationStats::add_document(std::span<const int32_t> tokens, int64_t line
   for (int64_t start = 0; start < int64_t(tokens.size()); start += window_) {
     doc_offset_ = start;
     const int64_t len = std::min<int64_t>(window_, int64_t(tokens.size()) - start);
-    model_.run_observed(tokens.subspan(size_t(start), size_t(len)), *plan_, *this);
+    const auto window = tokens.subspan(size_t(start), size_t(len));
+    if (observers_)
+      model_.run_observed(window, observers_->mask(), *observers_);
+    else
+      model_.run_observed(window, *plan_, *this);
   }
   tokens_ += int64_t(tokens.size());
   ++documents_;
+}
+
+void ActivationStats::also_observe(Observer& observer, const HookMask& mask) {
+  if (!observers_) {
+    observers_ = std::make_unique<ObserverList>(model_.model().config().n_layers);
+    observers_->add(*this, plan_->mask());
+  }
+  observers_->add(observer, mask);
 }
 
 HookStats& ActivationStats::stats_for(size_t selection, const TensorView& t) {

@@ -26,6 +26,7 @@
 #include "analysis/tokens.h"
 #include "analysis/value_histogram.h"
 #include "observe/hooked_model.h"
+#include "observe/interventions.h"
 
 namespace gb::analysis {
 
@@ -98,6 +99,9 @@ class ActivationStats : public Observer {
 
   // Runs one document (window by window) and counts what the hooks see.
   void add_document(std::span<const int32_t> tokens, int64_t line = 0);
+  // Also shows `observer` the hooks of `mask` in the same forward passes (e.g. the attention
+  // summaries of `stats --tensorboard`). Both must outlive this object's runs.
+  void also_observe(Observer& observer, const HookMask& mask);
 
   int64_t documents() const { return documents_; }
   int64_t tokens() const { return tokens_; }
@@ -123,6 +127,7 @@ class ActivationStats : public Observer {
   std::vector<HookStats> hooks_;
   std::vector<int> hook_index_;  // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
+  std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called
   // Document being run
   std::span<const int32_t> doc_;
   int64_t doc_offset_ = 0;  // position of the current window in the document

@@ -4,20 +4,12 @@
 #include <cfloat>
 #include <cmath>
 
+#include "export/histogram.h"
+
 namespace gb::analysis {
 
 const std::vector<double>& histogram_edges() {
-  static const std::vector<double> edges = [] {
-    std::vector<double> pos;
-    for (double e = 1e-12; e < 1e20; e *= 1.1) pos.push_back(e);
-    std::vector<double> all = {-DBL_MAX};
-    for (auto it = pos.rbegin(); it != pos.rend(); ++it) all.push_back(-*it);
-    all.push_back(0.0);
-    all.insert(all.end(), pos.begin(), pos.end());
-    all.push_back(DBL_MAX);
-    return all;
-  }();
-  return edges;
+  return default_bucket_edges();  // the same rule as the TensorBoard writer's histograms
 }
 
 void ValueHistogram::add(float x) {
