@@ -1,0 +1,246 @@
+// ops::matmul per weight dtype and instruction set: GEMV (m = 1, decoding) and GEMM (m = 128,
+// 512, prefill), with OpenBLAS sgemv/sgemm on the same f32 shapes and the machine's memory read
+// bandwidth measured in the same run.
+//
+//   build/bench/gb_benchmarks --benchmark_filter='membw|gemv/.*/n4096_k4096'
+//   build/bench/gb_benchmarks --benchmark_filter='gemm/m128/.*/n4096_k4096'
+//
+// Names: gemv/<dtype>/<isa>/n<rows>_k<cols>/threads:<t>, gemm/m<m>/<dtype>/<isa>/<path>/...,
+// openblas/{sgemv,sgemm}/..., membw/threads:<t>. Counters:
+//   weights_GBps  bytes of W read per second (GEMV), 1 GB = 1e9 bytes
+//   bw_frac       weights_GBps over the streaming read bandwidth (membw) with as many threads
+//   GFLOPs        2 m n k per second (GEMM)
+//   vs_openblas   OpenBLAS's time / ours on the f32 product of the same shape and thread count,
+//                 measured earlier in the same run (> 1: faster than OpenBLAS)
+// GEMV cycles through copies of W that together exceed the last-level cache several times, so the
+// weights come from DRAM as when decoding a whole model; GEMM uses one copy.
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "ops/matmul.h"
+
+namespace gb {
+namespace {
+
+struct Shape {
+  int64_t n, k;  // W: [n, k]
+};
+constexpr Shape kShapes[] = {{4096, 4096}, {3072, 768}, {768, 3072}};
+constexpr int kThreads[] = {1, 2};
+constexpr DType kDtypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0};
+constexpr size_t kColdBytes = size_t(256) << 20;  // GEMV weight copies and bandwidth buffer
+
+std::string shape_name(Shape s) {
+  return cat("n", s.n, "_k", s.k);
+}
+
+// Results of earlier benchmarks in this run: seconds per call of OpenBLAS, bytes/s of membw.
+std::map<std::string, double>& results() {
+  static std::map<std::string, double> r;
+  return r;
+}
+
+ThreadPool& pool(int threads) {
+  static std::map<int, std::unique_ptr<ThreadPool>> pools;
+  auto& p = pools[threads];
+  if (!p) p = std::make_unique<ThreadPool>(threads);
+  return *p;
+}
+
+// `copies` copies of one random [n, k] weight matrix in `dtype`.
+struct Weights {
+  DType dtype;
+  Shape shape;
+  size_t bytes = 0;  // of one copy
+  int copies = 1;
+  std::vector<uint8_t> data;
+
+  Weights(DType t, Shape s, bool cold) : dtype(t), shape(s) {
+    bytes = dtype_bytes(t, s.k) * size_t(s.n);
+    copies = cold ? int(std::max<size_t>(2, kColdBytes / bytes)) : 1;
+    data.resize(bytes * size_t(copies));
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> row(size_t(s.k));
+    for (int64_t r = 0; r < s.n; ++r) {
+      for (auto& v : row) v = normal(rng);
+      quantize_row(t, row.data(), data.data() + size_t(r) * dtype_bytes(t, s.k), s.k);
+    }
+    for (int c = 1; c < copies; ++c) std::copy_n(data.begin(), bytes, data.begin() + c * bytes);
+  }
+  WeightMatrix at(int64_t i) const {
+    return {.data = data.data() + size_t(i % copies) * bytes,
+            .dtype = dtype,
+            .rows = shape.n,
+            .cols = shape.k};
+  }
+};
+
+std::vector<float> random_floats(size_t n) {
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& f : v) f = normal(rng);
+  return v;
+}
+
+// Runs `call(i)` in the benchmark loop; returns wall seconds per call.
+template <typename Call>
+double timed_loop(benchmark::State& state, Call&& call) {
+  int64_t i = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto _ : state) call(i++);
+  const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+  return dt.count() / double(std::max<int64_t>(1, i));
+}
+
+// ---- memory bandwidth ---------------------------------------------------------------------
+
+void membw(benchmark::State& state, int threads) {
+  static std::vector<uint64_t> buf(kColdBytes / 8, 1);
+  ThreadPool& tp = pool(threads);
+  uint64_t sink = 0;
+  const double sec = timed_loop(state, [&](int64_t) {
+    std::vector<uint64_t> partial(size_t(threads) * 8);  // one cache line per thread
+    tp.parallel_for(
+        int64_t(buf.size()),
+        [&](int64_t b, int64_t e) {
+          uint64_t s[8] = {};
+          for (int64_t j = b; j + 8 <= e; j += 8)
+            for (int l = 0; l < 8; ++l) s[l] += buf[size_t(j + l)];
+          partial[size_t(b * threads / int64_t(buf.size())) * 8] =
+              s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+        },
+        1024);
+    for (uint64_t v : partial) sink += v;
+  });
+  benchmark::DoNotOptimize(sink);
+  const double bps = double(kColdBytes) / sec;
+  results()[cat("membw/", threads)] = bps;
+  state.counters["read_GBps"] = bps / 1e9;
+}
+
+// ---- GEMV ---------------------------------------------------------------------------------
+
+void openblas_sgemv(benchmark::State& state, Shape s, int threads) {
+  const Weights w(DType::F32, s, true);
+  const auto x = random_floats(size_t(s.k));
+  std::vector<float> y(size_t(s.n));
+  openblas_set_num_threads(threads);
+  const double sec = timed_loop(state, [&](int64_t i) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, int(s.n), int(s.k), 1.0f,
+                static_cast<const float*>(w.at(i).data), int(s.k), x.data(), 1, 0.0f, y.data(), 1);
+  });
+  results()[cat("sgemv/", shape_name(s), "/", threads)] = sec;
+  state.counters["weights_GBps"] = double(w.bytes) / sec / 1e9;
+}
+
+void gemv(benchmark::State& state, DType t, ops::Isa isa, Shape s, int threads) {
+  ops::set_isa(isa);
+  const Weights w(t, s, true);
+  const auto x = random_floats(size_t(s.k));
+  std::vector<float> y(size_t(s.n));
+  ThreadPool& tp = pool(threads);
+  const double sec = timed_loop(
+      state, [&](int64_t i) { ops::matmul(x.data(), 1, w.at(i), nullptr, y.data(), tp); });
+  const double gbps = double(w.bytes) / sec / 1e9;
+  state.counters["weights_GBps"] = gbps;
+  if (auto bw = results().find(cat("membw/", threads)); bw != results().end())
+    state.counters["bw_frac"] = gbps * 1e9 / bw->second;
+  if (auto ref = results().find(cat("sgemv/", shape_name(s), "/", threads)); ref != results().end())
+    state.counters["vs_openblas"] = ref->second / sec;
+}
+
+// ---- GEMM ---------------------------------------------------------------------------------
+
+void openblas_sgemm(benchmark::State& state, int64_t m, Shape s, int threads) {
+  const Weights w(DType::F32, s, false);
+  const auto x = random_floats(size_t(m * s.k));
+  std::vector<float> y(size_t(m * s.n));
+  openblas_set_num_threads(threads);
+  const double sec = timed_loop(state, [&](int64_t) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(s.n), int(s.k), 1.0f, x.data(),
+                int(s.k), static_cast<const float*>(w.at(0).data), int(s.k), 0.0f, y.data(),
+                int(s.n));
+  });
+  results()[cat("sgemm/", m, "/", shape_name(s), "/", threads)] = sec;
+  state.counters["GFLOPs"] = 2.0 * double(m * s.n * s.k) / sec / 1e9;
+}
+
+void gemm(benchmark::State& state, int64_t m, DType t, ops::Isa isa, ops::GemmPath path, Shape s,
+          int threads) {
+  ops::set_isa(isa);
+  ops::set_gemm_path(path);
+  const Weights w(t, s, false);
+  const auto x = random_floats(size_t(m * s.k));
+  std::vector<float> y(size_t(m * s.n));
+  ThreadPool& tp = pool(threads);
+  const double sec =
+      timed_loop(state, [&](int64_t) { ops::matmul(x.data(), m, w.at(0), nullptr, y.data(), tp); });
+  ops::set_gemm_path(ops::GemmPath::Auto);
+  state.counters["GFLOPs"] = 2.0 * double(m * s.n * s.k) / sec / 1e9;
+  if (auto ref = results().find(cat("sgemm/", m, "/", shape_name(s), "/", threads));
+      ref != results().end())
+    state.counters["vs_openblas"] = ref->second / sec;
+}
+
+// ---- registration (in this order: the references run before what is compared with them) ----
+
+std::vector<ops::Isa> isas() {
+  std::vector<ops::Isa> out;
+  for (ops::Isa isa : {ops::Isa::Avx512, ops::Isa::Avx2, ops::Isa::Generic})
+    if (ops::isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
+const char* path_name(ops::GemmPath p) {
+  return p == ops::GemmPath::Auto ? "auto" : p == ops::GemmPath::Kernels ? "kernels" : "blas";
+}
+
+template <typename... Args>
+void add(const std::string& name, double min_time, Args&&... args) {
+  benchmark::RegisterBenchmark(name.c_str(), std::forward<Args>(args)...)
+      ->UseRealTime()
+      ->MinTime(min_time)
+      ->Unit(benchmark::kMicrosecond);
+}
+
+const bool registered = [] {
+  for (int th : kThreads) add(cat("membw/threads:", th), 0.5, membw, th);
+  for (Shape s : kShapes)
+    for (int th : kThreads)
+      add(cat("openblas/sgemv/", shape_name(s), "/threads:", th), 0.3, openblas_sgemv, s, th);
+  for (DType t : kDtypes)
+    for (ops::Isa isa : isas())
+      for (Shape s : kShapes)
+        for (int th : kThreads)
+          add(cat("gemv/", dtype_name(t), "/", ops::isa_name(isa), "/", shape_name(s),
+                  "/threads:", th),
+              0.3, gemv, t, isa, s, th);
+  for (int64_t m : {128, 512}) {
+    for (Shape s : kShapes)
+      for (int th : kThreads)
+        add(cat("openblas/sgemm/m", m, "/", shape_name(s), "/threads:", th), 0.3, openblas_sgemm, m,
+            s, th);
+    for (DType t : kDtypes)
+      for (ops::Isa isa : isas())
+        for (ops::GemmPath path : {ops::GemmPath::Kernels, ops::GemmPath::Blas})
+          for (Shape s : kShapes)
+            for (int th : kThreads)
+              add(cat("gemm/m", m, "/", dtype_name(t), "/", ops::isa_name(isa), "/",
+                      path_name(path), "/", shape_name(s), "/threads:", th),
+                  0.3, gemm, m, t, isa, path, s, th);
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace gb

@@ -1,0 +1,87 @@
+// BF16 weights with the AVX512_BF16 dot-product instruction (this file is compiled with the
+// AVX-512 flags plus -mavx512bf16).
+//
+// vdpbf16ps multiplies pairs of bf16 values and adds both products to an f32 lane, 32 columns per
+// 512-bit step. Both operands must be bf16, so x is rounded to bf16 first (nearest even; relative
+// error <= 2^-8 per element), as llama.cpp does for its BF16 weights.
+#include <immintrin.h>
+
+#include "ops/kernels/kernels.h"
+#include "ops/kernels/tiles.h"
+
+namespace gb::ops::kernels {
+namespace {
+
+float hsum(__m512 v) {
+  const __m256 h = _mm512_castps512_ps256(_mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4e)));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+struct Bf16Tiles {
+  static constexpr int kRows = 4, kCols = 4;
+
+  template <int R, int C>
+  static void tile(const Product& p, int64_t r, int64_t i) {
+    const uint16_t* w[R];
+    for (int a = 0; a < R; ++a)
+      w[a] = reinterpret_cast<const uint16_t*>(static_cast<const char*>(p.w) +
+                                               (r + a) * p.w_row_bytes);
+    const uint16_t* x[C];
+    for (int c = 0; c < C; ++c) x[c] = p.xb + (i + c) * p.k;
+    __m512 acc[R][C];
+    for (auto& row : acc)
+      for (auto& v : row) v = _mm512_setzero_ps();
+    auto step = [&](int64_t j, auto load) {
+      __m512bh xv[C];
+      for (int c = 0; c < C; ++c) xv[c] = (__m512bh)load(x[c] + j);
+      for (int a = 0; a < R; ++a) {
+        const __m512bh wv = (__m512bh)load(w[a] + j);
+        for (int c = 0; c < C; ++c) acc[a][c] = _mm512_dpbf16_ps(acc[a][c], wv, xv[c]);
+      }
+    };
+    int64_t j = 0;
+    for (; j + 32 <= p.k; j += 32) step(j, [](const uint16_t* q) { return _mm512_loadu_si512(q); });
+    if (j < p.k) {
+      const __mmask32 m = __mmask32((uint64_t(1) << (p.k - j)) - 1);
+      step(j, [m](const uint16_t* q) { return _mm512_maskz_loadu_epi16(m, q); });
+    }
+    for (int a = 0; a < R; ++a) {
+      const float b = p.bias ? p.bias[r + a] : 0.0f;
+      for (int c = 0; c < C; ++c) p.y[(i + c) * p.n + r + a] = hsum(acc[a][c]) + b;
+    }
+  }
+};
+
+void to_bf16(const float* x, int64_t n, uint16_t* out) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(x + j));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j), (__m256i)h);
+  }
+  if (j < n) {
+    const __mmask16 m = __mmask16((1u << (n - j)) - 1);
+    const __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, x + j));
+    _mm256_mask_storeu_epi16(out + j, m, (__m256i)h);
+  }
+}
+
+Kernels make_table() {
+  Kernels t = avx512_kernels();
+  t.name = "avx512+bf16";
+  t.by_dtype[int(DType::BF16)].x_format = XFormat::BF16;
+  t.by_dtype[int(DType::BF16)].rows = tiled_rows<Bf16Tiles>;
+  t.to_bf16 = to_bf16;
+  return t;
+}
+
+}  // namespace
+
+const Kernels& avx512_bf16_kernels() {
+  static const Kernels table = make_table();
+  return table;
+}
+
+}  // namespace gb::ops::kernels

@@ -1,0 +1,42 @@
+// The loop shared by the SIMD kernels: a thread's rows of W are cut into panels small enough to
+// stay in L2 cache while every x row passes over them, and each panel into tiles of K::kRows weight
+// rows x K::kCols x rows, so that each weight block loaded is used for several x rows (and each x
+// block for several weight rows).
+//
+// K provides kRows, kCols and `template <int R, int C> static void tile(p, r, i)` computing
+// y[i .. i+C, r .. r+R]. Instantiate only with kernel types in an unnamed namespace, so that every
+// instantiation stays inside its translation unit (see kernels.h).
+#pragma once
+
+#include "ops/kernels/kernels.h"
+
+namespace gb::ops::kernels {
+
+inline constexpr int64_t kPanelBytes = 256 * 1024;
+
+// Calls the tile of R weight rows and `cols` (<= C) x rows.
+template <class K, int R, int C = K::kCols>
+void tile_cols(const Product& p, int64_t r, int64_t i, int64_t cols) {
+  if constexpr (C > 1) {
+    if (cols < C) return tile_cols<K, R, C - 1>(p, r, i, cols);
+  }
+  K::template tile<R, C>(p, r, i);
+}
+
+template <class K>
+void tiled_rows(const Product& p, int64_t r0, int64_t r1) {
+  constexpr int64_t R = K::kRows, C = K::kCols;
+  int64_t panel = kPanelBytes / p.w_row_bytes / R * R;
+  if (panel < R) panel = R;
+  for (int64_t pr = r0; pr < r1; pr += panel) {
+    const int64_t pe = r1 - pr < panel ? r1 : pr + panel;
+    for (int64_t i = 0; i < p.m; i += C) {
+      const int64_t cols = p.m - i < C ? p.m - i : C;
+      int64_t r = pr;
+      for (; r + R <= pe; r += R) tile_cols<K, R>(p, r, i, cols);
+      for (; r < pe; ++r) tile_cols<K, 1>(p, r, i, cols);
+    }
+  }
+}
+
+}  // namespace gb::ops::kernels
