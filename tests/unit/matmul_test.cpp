@@ -115,21 +115,15 @@ void fill_x(Problem& p, Data data, std::mt19937& rng) {
   }
 }
 
-// Reference y[i, r] = Σ_j x[i, j] w[r, j] (+ bias) in double, and the error bound for it.
-struct Reference {
-  std::vector<double> y, tol;
-};
-
-// Bound on |kernel - exact| for one output element.
+// Bound on |kernel - exact| for one output element (bias excluded).
 //  - f32 accumulation of k products (any order, FMA or not): |err| <= γ_k Σ|x_j w_j|,
 //    γ_k = k u / (1 - k u) (Higham, Accuracy and Stability of Numerical Algorithms, 3.1).
 //  - Q8 activations (Q8_0/Q4_0 weights): x is replaced by d_b q_j with |x_j - d_b q_j| <= d_b / 2
 //    (round to nearest; d_b = amax_b / 127), plus a hair for the f32 arithmetic of x * (1 / d_b):
 //    adds Σ_b (0.5 + 1e-4) d_b Σ_{j in b} |w_j|. The f32 sums then see |q| values up to that
 //    much larger.
-//  - bf16 activations (AVX512_BF16 path): |x_j - bf16(x_j)| <= 2^-8 |x_j| (8 significant bits):
-//  adds
-//    2^-8 Σ|x_j w_j|.
+//  - bf16 activations (AVX512_BF16 path): |x_j - bf16(x_j)| <= 2^-8 |x_j| (8 significant
+//    bits): adds 2^-8 Σ|x_j w_j|.
 double tolerance(const Problem& p, int64_t i, int64_t r, kernels::XFormat x_format) {
   double abs_sum = 0, x_err = 0;
   const float* x = p.x.data() + i * p.k;
@@ -151,21 +145,41 @@ double tolerance(const Problem& p, int64_t i, int64_t r, kernels::XFormat x_form
   return x_err + k * kU / (1 - k * kU) * (abs_sum + x_err);
 }
 
-Reference reference(const Problem& p, bool bias, kernels::XFormat x_format) {
-  Reference ref;
-  ref.y.resize(size_t(p.m * p.n));
-  ref.tol.resize(size_t(p.m * p.n));
-  for (int64_t i = 0; i < p.m; ++i) {
-    for (int64_t r = 0; r < p.n; ++r) {
-      double s = bias ? p.bias[size_t(r)] : 0.0;
-      for (int64_t j = 0; j < p.k; ++j)
-        s += double(p.x[size_t(i * p.k + j)]) * p.wf[size_t(r * p.k + j)];
-      ref.y[size_t(i * p.n + r)] = s;
-      ref.tol[size_t(i * p.n + r)] = tolerance(p, i, r, x_format) + (bias ? std::fabs(s) * kU : 0);
+// y[i, r] = Σ_j x[i, j] w[r, j] (+ bias) in double, and (when asked for) the error bound of each
+// element for an activation format.
+class Reference {
+ public:
+  Reference(const Problem& p, bool bias) : p_(p), bias_(bias), y_(size_t(p.m * p.n)) {
+    for (int64_t i = 0; i < p.m; ++i) {
+      for (int64_t r = 0; r < p.n; ++r) {
+        double s = bias ? p.bias[size_t(r)] : 0.0;
+        for (int64_t j = 0; j < p.k; ++j)
+          s += double(p.x[size_t(i * p.k + j)]) * p.wf[size_t(r * p.k + j)];
+        y_[size_t(i * p.n + r)] = s;
+      }
     }
   }
-  return ref;
-}
+  const std::vector<double>& y() const { return y_; }
+  const std::vector<double>& tolerance(kernels::XFormat f) {
+    std::vector<double>& tol = tol_[int(f)];
+    if (tol.empty()) {
+      tol.resize(y_.size());
+      for (int64_t i = 0; i < p_.m; ++i) {
+        for (int64_t r = 0; r < p_.n; ++r) {
+          const size_t e = size_t(i * p_.n + r);
+          tol[e] = gb::ops::tolerance(p_, i, r, f) + (bias_ ? std::fabs(y_[e]) * kU : 0);
+        }
+      }
+    }
+    return tol;
+  }
+
+ private:
+  const Problem& p_;
+  bool bias_;
+  std::vector<double> y_;
+  std::vector<double> tol_[3];  // by XFormat
+};
 
 // Which activation format the active kernels use for this dtype (f32 if BLAS does the product).
 kernels::XFormat x_format_of(Isa isa, DType t, int64_t m, GemmPath path) {
@@ -191,19 +205,19 @@ void check_all_paths(Problem& p, Data data, int variant) {
   float* x = xbuf.data() + (misaligned ? 1 : 0);
   float* y = ybuf.data() + (misaligned ? 1 : 0);
   std::memcpy(x, p.x.data(), p.x.size() * 4);
+  Reference ref(p, with_bias);
   for (GemmPath path : {GemmPath::Kernels, GemmPath::Blas}) {
     if (path == GemmPath::Blas && p.m == 1) continue;  // m = 1 always takes the kernels
     set_gemm_path(path);
     for (Isa isa : isas) {
       set_isa(isa);
       const auto format = x_format_of(isa, p.dtype, p.m, path);
-      const Reference ref = reference(p, with_bias, format);
       std::fill(ybuf.begin(), ybuf.end(), std::nanf(""));
       matmul(x, p.m, p.w(), with_bias ? p.bias.data() : nullptr, y, pool);
       int bad = 0;
-      for (size_t e = 0; e < ref.y.size() && bad < 3; ++e) {
-        const double err = std::fabs(double(y[e]) - ref.y[e]);
-        const double tol = data == Data::Exact ? 0.0 : ref.tol[e];
+      for (size_t e = 0; e < ref.y().size() && bad < 3; ++e) {
+        const double err = std::fabs(double(y[e]) - ref.y()[e]);
+        const double tol = data == Data::Exact ? 0.0 : ref.tolerance(format)[e];
         if (!(err <= tol)) {
           ++bad;
           ADD_FAILURE() << dtype_name(p.dtype) << " " << isa_name(isa)
@@ -211,7 +225,7 @@ void check_all_paths(Problem& p, Data data, int variant) {
                         << " n=" << p.n << " m=" << p.m << " threads=" << threads
                         << " bias=" << with_bias << " misaligned=" << misaligned
                         << " at i=" << e / size_t(p.n) << " r=" << e % size_t(p.n) << ": got "
-                        << y[e] << ", want " << ref.y[e] << " (tolerance " << tol << ")";
+                        << y[e] << ", want " << ref.y()[e] << " (tolerance " << tol << ")";
         }
       }
     }

@@ -44,6 +44,15 @@ void store(const Product& p, int64_t r, int64_t i, const __m256 (&acc)[R][C]) {
   }
 }
 
+// acc[0] + acc[1] + ... (the independent chains of a tile)
+template <int U, int R, int C>
+const __m256 (&sum_chains(__m256 (&acc)[U][R][C]))[R][C] {
+  for (int u = 1; u < U; ++u)
+    for (int a = 0; a < R; ++a)
+      for (int c = 0; c < C; ++c) acc[0][a][c] = _mm256_add_ps(acc[0][a][c], acc[u][a][c]);
+  return acc[0];
+}
+
 // ---- float weights ------------------------------------------------------------------------
 
 struct F32 {
@@ -80,32 +89,29 @@ struct FloatTiles {
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
     using T = typename L::T;
+    constexpr int U = kChains<R, C>;
     const T* w[R];
     for (int a = 0; a < R; ++a)
       w[a] = reinterpret_cast<const T*>(static_cast<const char*>(p.w) + (r + a) * p.w_row_bytes);
     const float* x[C];
     for (int c = 0; c < C; ++c) x[c] = p.x + (i + c) * p.k;
-    __m256 acc[R][C];
-    for (auto& row : acc)
-      for (auto& v : row) v = _mm256_setzero_ps();
-    int64_t j = 0;
-    for (; j + 8 <= p.k; j += 8) {
+    __m256 acc[U][R][C];
+    for (auto& chain : acc)
+      for (auto& row : chain)
+        for (auto& v : row) v = _mm256_setzero_ps();
+    // columns j .. j+8 into chain u; `part` < 8: only that many (the tail)
+    auto step = [&](int64_t j, int u, int64_t part) {
       __m256 xv[C];
-      for (int c = 0; c < C; ++c) xv[c] = _mm256_loadu_ps(x[c] + j);
+      for (int c = 0; c < C; ++c)
+        xv[c] = part == 8 ? F32::load(x[c] + j) : load_part<F32>(x[c] + j, part);
       for (int a = 0; a < R; ++a) {
-        const __m256 wv = L::load(w[a] + j);
-        for (int c = 0; c < C; ++c) acc[a][c] = _mm256_fmadd_ps(wv, xv[c], acc[a][c]);
+        const __m256 wv = part == 8 ? L::load(w[a] + j) : load_part<L>(w[a] + j, part);
+        for (int c = 0; c < C; ++c) acc[u][a][c] = _mm256_fmadd_ps(wv, xv[c], acc[u][a][c]);
       }
-    }
-    if (j < p.k) {
-      __m256 xv[C];
-      for (int c = 0; c < C; ++c) xv[c] = load_part<F32>(x[c] + j, p.k - j);
-      for (int a = 0; a < R; ++a) {
-        const __m256 wv = load_part<L>(w[a] + j, p.k - j);
-        for (int c = 0; c < C; ++c) acc[a][c] = _mm256_fmadd_ps(wv, xv[c], acc[a][c]);
-      }
-    }
-    store<R, C>(p, r, i, acc);
+    };
+    unrolled<U>(p.k / 8, [&](int64_t s, int u) { step(s * 8, u, 8); });
+    if (p.k % 8) step(p.k / 8 * 8, 0, p.k % 8);
+    store<R, C>(p, r, i, sum_chains(acc));
   }
 };
 
@@ -163,34 +169,37 @@ struct QuantTiles {
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
     using Block = typename Q::Block;
+    constexpr int U = kChains<R, C>;
+    const float* f16 = f16_table();
     const int64_t nb = p.k / kQuantBlock;
     const Block* w[R];
     for (int a = 0; a < R; ++a)
       w[a] =
           reinterpret_cast<const Block*>(static_cast<const char*>(p.w) + (r + a) * p.w_row_bytes);
-    __m256 acc[R][C];
-    for (auto& row : acc)
-      for (auto& v : row) v = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
+    __m256 acc[U][R][C];
+    for (auto& chain : acc)
+      for (auto& row : chain)
+        for (auto& v : row) v = _mm256_setzero_ps();
+    unrolled<U>(nb, [&](int64_t b, int u) {
       __m256i xv[C];
-      float dx[C];
+      __m256 dx[C];
       int32_t xs[C];
       for (int c = 0; c < C; ++c) {
         const int64_t xb = (i + c) * nb + b;
         xv[c] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.xq.q + xb * kQuantBlock));
-        dx[c] = p.xq.d[xb];
+        dx[c] = _mm256_set1_ps(p.xq.d[xb]);
         xs[c] = p.xq.s[xb];
       }
       for (int a = 0; a < R; ++a) {
         const __m256i wv = Q::prepare(w[a][b]);
-        const float dw = _cvtsh_ss(w[a][b].d);
+        const __m256 dw = _mm256_set1_ps(f16[w[a][b].d]);
         for (int c = 0; c < C; ++c) {
           const __m256 sums = _mm256_cvtepi32_ps(Q::dot(wv, xv[c], xs[c]));
-          acc[a][c] = _mm256_fmadd_ps(sums, _mm256_set1_ps(dw * dx[c]), acc[a][c]);
+          acc[u][a][c] = _mm256_fmadd_ps(_mm256_mul_ps(sums, dx[c]), dw, acc[u][a][c]);
         }
       }
-    }
-    store<R, C>(p, r, i, acc);
+    });
+    store<R, C>(p, r, i, sum_chains(acc));
   }
 };
 
@@ -260,7 +269,7 @@ constexpr Kernels kAvx2 = {
     .by_dtype = {{.x_format = XFormat::F32,
                   .rows = tiled_rows<FloatTiles<F32>>,
                   .to_f32 = float_to_f32<F32>,
-                  .blas_min_rows = 64},
+                  .blas_min_rows = 128},
                  {.x_format = XFormat::F32,
                   .rows = tiled_rows<FloatTiles<F16>>,
                   .to_f32 = float_to_f32<F16>,

@@ -6,6 +6,8 @@
 // error <= 2^-8 per element), as llama.cpp does for its BF16 weights.
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "ops/kernels/kernels.h"
 #include "ops/kernels/tiles.h"
 
@@ -20,6 +22,12 @@ float hsum(__m512 v) {
   return _mm_cvtss_f32(s);
 }
 
+// 32 bf16 values at p (only the lanes in m unless `full`)
+template <typename Full>
+__m512i load(const uint16_t* p, __mmask32 m, Full full) {
+  return full ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi16(m, p);
+}
+
 struct Bf16Tiles {
   static constexpr int kRows = 4, kCols = 4;
 
@@ -31,26 +39,30 @@ struct Bf16Tiles {
                                                (r + a) * p.w_row_bytes);
     const uint16_t* x[C];
     for (int c = 0; c < C; ++c) x[c] = p.xb + (i + c) * p.k;
-    __m512 acc[R][C];
-    for (auto& row : acc)
-      for (auto& v : row) v = _mm512_setzero_ps();
-    auto step = [&](int64_t j, auto load) {
+    constexpr int U = kChains<R, C>;
+    __m512 acc[U][R][C];
+    for (auto& chain : acc)
+      for (auto& row : chain)
+        for (auto& v : row) v = _mm512_setzero_ps();
+    // columns j .. j+32 into chain u; `m` masks the last, partial step
+    auto step = [&](int64_t j, int u, __mmask32 m, auto full) {
       __m512bh xv[C];
-      for (int c = 0; c < C; ++c) xv[c] = (__m512bh)load(x[c] + j);
+      for (int c = 0; c < C; ++c) xv[c] = (__m512bh)load(x[c] + j, m, full);
       for (int a = 0; a < R; ++a) {
-        const __m512bh wv = (__m512bh)load(w[a] + j);
-        for (int c = 0; c < C; ++c) acc[a][c] = _mm512_dpbf16_ps(acc[a][c], wv, xv[c]);
+        const __m512bh wv = (__m512bh)load(w[a] + j, m, full);
+        for (int c = 0; c < C; ++c) acc[u][a][c] = _mm512_dpbf16_ps(acc[u][a][c], wv, xv[c]);
       }
     };
-    int64_t j = 0;
-    for (; j + 32 <= p.k; j += 32) step(j, [](const uint16_t* q) { return _mm512_loadu_si512(q); });
-    if (j < p.k) {
-      const __mmask32 m = __mmask32((uint64_t(1) << (p.k - j)) - 1);
-      step(j, [m](const uint16_t* q) { return _mm512_maskz_loadu_epi16(m, q); });
+    unrolled<U>(p.k / 32, [&](int64_t s, int u) { step(s * 32, u, 0, std::true_type{}); });
+    if (p.k % 32) {
+      step(p.k / 32 * 32, 0, __mmask32((uint64_t(1) << (p.k % 32)) - 1), std::false_type{});
     }
+    for (int u = 1; u < U; ++u)
+      for (int a = 0; a < R; ++a)
+        for (int c = 0; c < C; ++c) acc[0][a][c] = _mm512_add_ps(acc[0][a][c], acc[u][a][c]);
     for (int a = 0; a < R; ++a) {
       const float b = p.bias ? p.bias[r + a] : 0.0f;
-      for (int c = 0; c < C; ++c) p.y[(i + c) * p.n + r + a] = hsum(acc[a][c]) + b;
+      for (int c = 0; c < C; ++c) p.y[(i + c) * p.n + r + a] = hsum(acc[0][a][c]) + b;
     }
   }
 };

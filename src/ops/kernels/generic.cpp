@@ -173,4 +173,13 @@ const Kernels& generic_kernels() {
   return kGeneric;
 }
 
+const float* f16_table() {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(65536);
+    for (uint32_t h = 0; h < 65536; ++h) t[h] = half_to_f32(uint16_t(h));
+    return t;
+  }();
+  return table.data();
+}
+
 }  // namespace gb::ops::kernels

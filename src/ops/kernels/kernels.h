@@ -70,6 +70,10 @@ struct Kernels {
   void (*to_bf16)(const float* x, int64_t n, uint16_t* out) = nullptr;
 };
 
+// f32 value of every IEEE half bit pattern (built once, by baseline code): a load instead of
+// a convert instruction for the per-block scales of Q8_0/Q4_0 weights.
+const float* f16_table();
+
 // The tables. The x86 ones exist only in x86-64 builds; callers check the CPU first.
 const Kernels& generic_kernels();
 const Kernels& avx2_kernels();
