@@ -58,14 +58,7 @@ const Kernels& table_for(Isa isa) {
 }
 
 Isa default_isa() {
-  if (const char* env = std::getenv("GLASSBOX_ISA"); env && *env) {
-    Isa isa;
-    if (!isa_from_name(env, isa)) {
-      fail("GLASSBOX_ISA=", env, ": unknown instruction set (use generic, avx2 or avx512)");
-    }
-    if (!isa_supported(isa)) fail("GLASSBOX_ISA=", env, ": this CPU does not support it");
-    return isa;
-  }
+  if (const char* env = std::getenv("GLASSBOX_ISA"); env && *env) return isa_from_setting(env);
   for (Isa isa : {Isa::Avx512, Isa::Avx2}) {
     if (isa_supported(isa)) return isa;
   }
@@ -204,6 +197,15 @@ bool isa_from_name(std::string_view name, Isa& out) {
   return false;
 }
 
+Isa isa_from_setting(std::string_view value) {
+  Isa isa;
+  if (!isa_from_name(value, isa)) {
+    fail("GLASSBOX_ISA=", value, ": unknown instruction set (use generic, avx2 or avx512)");
+  }
+  if (!isa_supported(isa)) fail("GLASSBOX_ISA=", value, ": this CPU does not support it");
+  return isa;
+}
+
 bool isa_supported(Isa isa) {
   return cpu_has(isa);
 }
@@ -236,7 +238,8 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
     return;
   }
   const Kernels& kt = active_kernels();
-  const kernels::DTypeKernel& kernel = kt.by_dtype[int(w.dtype)];
+  const kernels::DTypeKernel& base = kt.by_dtype[int(w.dtype)];
+  const kernels::DTypeKernel& kernel = m > 1 && base.batched ? *base.batched : base;
   if (use_blas(kernel, m)) {
     sgemm_product(kt, x, m, w, bias, y, pool);
     return;

@@ -4,7 +4,8 @@
 // converted inside the kernels, block by block. Accumulation is f32. For Q8_0/Q4_0 weights the
 // rows of x are first quantised to 8-bit blocks (as llama.cpp does) and the products are integer
 // dot products per block, scaled by the two block scales; on CPUs with AVX512_BF16, x is rounded
-// to bf16 for BF16 weights. Large f32 products (m > 1) go to BLAS sgemm.
+// to bf16 for BF16 weights when m > 1. F32 products with many rows (m >= 128 or 256, where it
+// measured faster) go to BLAS sgemm.
 //
 // The kernels exist for several instruction sets; the best one the CPU supports is chosen on first
 // use, unless the environment variable GLASSBOX_ISA (generic | avx2 | avx512) or set_isa() says
@@ -30,6 +31,9 @@ enum class Isa : uint8_t { Generic, Avx2, Avx512 };
 
 std::string_view isa_name(Isa isa);  // "generic", "avx2", "avx512"
 bool isa_from_name(std::string_view name, Isa& out);
+// The instruction set a GLASSBOX_ISA value names; throws gb::Error (naming the variable) if the
+// name is unknown or this CPU lacks it.
+Isa isa_from_setting(std::string_view value);
 // Whether this CPU (and this build) can run the kernels of `isa`.
 bool isa_supported(Isa isa);
 // The instruction set the kernels use now.

@@ -189,7 +189,8 @@ kernels::XFormat x_format_of(Isa isa, DType t, int64_t m, GemmPath path) {
                       : isa == Isa::Avx2                     ? kernels::avx2_kernels()
                       : __builtin_cpu_supports("avx512bf16") ? kernels::avx512_bf16_kernels()
                                                              : kernels::avx512_kernels();
-  return table.by_dtype[int(t)].x_format;
+  const auto& kernel = table.by_dtype[int(t)];
+  return m > 1 && kernel.batched ? kernel.batched->x_format : kernel.x_format;
 }
 
 // Runs matmul on every supported ISA and both m > 1 paths, comparing with the reference.
@@ -283,6 +284,19 @@ TEST(Matmul, WeightRowMatchesDequantizeRow) {
       for (int64_t j = 0; j < p.k; ++j)
         ASSERT_EQ(double(row[size_t(j)]), p.wf[size_t(2 * p.k + j)]) << dtype_name(t) << " " << j;
     }
+  }
+}
+
+TEST(Matmul, IsaSettingIsCheckedAndNamed) {
+  for (Isa isa : supported_isas()) EXPECT_EQ(isa_from_setting(isa_name(isa)), isa);
+  try {
+    isa_from_setting("sse9");
+    FAIL() << "no error for an unknown instruction set";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("GLASSBOX_ISA=sse9"), std::string::npos) << e.what();
+  }
+  for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+    if (!isa_supported(isa)) EXPECT_THROW(isa_from_setting(isa_name(isa)), Error);
   }
 }
 

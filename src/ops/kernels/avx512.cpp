@@ -1,11 +1,11 @@
 // AVX-512 kernels (this file is compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni and
 // the AVX2 flags).
 //
-// Float weights: 16 columns per step in 512-bit registers, the column tail with masked loads.
-// Q8_0/Q4_0 weights: one 32-column block per 256-bit register; VNNI's vpdpbusd multiplies unsigned
-// by signed bytes and sums groups of four into int32 lanes. Q8_0 weights are made unsigned by
-// flipping their top bit (w + 128), Q4_0 nibbles are unsigned already; the added offset times Σ x
-// is taken off through the accumulator the instruction starts from.
+// Float weights: 8 columns per step in 256-bit registers (see F32 below), the column tail with
+// masked loads. Q8_0/Q4_0 weights: one 32-column block per 256-bit register; VNNI's vpdpbusd
+// multiplies unsigned by signed bytes and sums groups of four into int32 lanes. Q8_0 weights are
+// made unsigned by flipping their top bit (w + 128), Q4_0 nibbles are unsigned already; the added
+// offset times Σ x is taken off through the accumulator the instruction starts from.
 #include <immintrin.h>
 
 #include <type_traits>
@@ -29,8 +29,8 @@ __m256 fold(__m512 v, __m512 (*op)(__m512, __m512)) {
 }
 
 float hmax(__m512 v) {
-  __m128 s = _mm256_castps256_ps128(fold(v, _mm512_max_ps));
-  s = _mm_max_ps(s, _mm256_extractf128_ps(fold(v, _mm512_max_ps), 1));
+  const __m256 h = fold(v, _mm512_max_ps);
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
   s = _mm_max_ps(s, _mm_movehl_ps(s, s));
   s = _mm_max_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);

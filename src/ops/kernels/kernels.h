@@ -56,6 +56,8 @@ struct DTypeKernel {
   // From this many x rows on, BLAS sgemm (on f32 panels of W unless F32) beats `rows`
   // (measured with bench/matmul_bench.cpp).
   int64_t blas_min_rows = kNoBlas;
+  // Another kernel for m > 1, if any (one that pays off only when weights are reused).
+  const DTypeKernel* batched = nullptr;
 };
 
 inline constexpr int kWeightDTypes = 5;  // F32, F16, BF16, Q8_0, Q4_0 (DType values 0..4)
