@@ -296,7 +296,9 @@ TEST(Matmul, IsaSettingIsCheckedAndNamed) {
     EXPECT_NE(std::string(e.what()).find("GLASSBOX_ISA=sse9"), std::string::npos) << e.what();
   }
   for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
-    if (!isa_supported(isa)) EXPECT_THROW(isa_from_setting(isa_name(isa)), Error);
+    if (!isa_supported(isa)) {
+      EXPECT_THROW(isa_from_setting(isa_name(isa)), Error);
+    }
   }
 }
 
