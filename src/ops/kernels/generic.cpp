@@ -49,7 +49,8 @@ void f32_to_f32(const void* src, float* dst, int64_t n) {
 
 void f16_to_f32_row(const void* src, float* dst, int64_t n) {
   const auto* h = static_cast<const uint16_t*>(src);
-  for (int64_t j = 0; j < n; ++j) dst[j] = half_to_f32(h[j]);
+  const float* table = f16_table();
+  for (int64_t j = 0; j < n; ++j) dst[j] = table[h[j]];
 }
 
 void bf16_to_f32_row(const void* src, float* dst, int64_t n) {
