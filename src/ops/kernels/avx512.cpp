@@ -53,13 +53,12 @@ void store(const Product& p, int64_t r, int64_t i, const __m256 (&acc)[R][C]) {
   }
 }
 
-// acc[0] + acc[1] + ... (the independent chains of a tile)
+// acc[0] += acc[1] + ... (the independent chains of a tile)
 template <int U, int R, int C>
-const __m256 (&sum_chains(__m256 (&acc)[U][R][C]))[R][C] {
+void sum_chains(__m256 (&acc)[U][R][C]) {
   for (int u = 1; u < U; ++u)
     for (int a = 0; a < R; ++a)
       for (int c = 0; c < C; ++c) acc[0][a][c] = _mm256_add_ps(acc[0][a][c], acc[u][a][c]);
-  return acc[0];
 }
 
 // ---- float weights ------------------------------------------------------------------------
@@ -120,7 +119,8 @@ struct FloatTiles {
     };
     unrolled<U>(p.k / 8, [&](int64_t s, int u) { step(s * 8, u, 0, std::true_type{}); });
     if (p.k % 8) step(p.k / 8 * 8, 0, __mmask8((1u << (p.k % 8)) - 1), std::false_type{});
-    store<R, C>(p, r, i, sum_chains(acc));
+    sum_chains(acc);
+    store<R, C>(p, r, i, acc[0]);
   }
 };
 
@@ -197,7 +197,8 @@ struct QuantTiles {
         }
       }
     });
-    store<R, C>(p, r, i, sum_chains(acc));
+    sum_chains(acc);
+    store<R, C>(p, r, i, acc[0]);
   }
 };
 

@@ -61,6 +61,8 @@ struct DTypeKernel {
 };
 
 inline constexpr int kWeightDTypes = 5;  // F32, F16, BF16, Q8_0, Q4_0 (DType values 0..4)
+static_assert(int(DType::F32) == 0 && int(DType::F16) == 1 && int(DType::BF16) == 2 &&
+              int(DType::Q8_0) == 3 && int(DType::Q4_0) == 4);
 
 struct Kernels {
   const char* name = "";
@@ -80,7 +82,7 @@ const float* f16_table();
 const Kernels& generic_kernels();
 const Kernels& avx2_kernels();
 const Kernels& avx512_kernels();
-// avx512_kernels() with the BF16 entry replaced by the AVX512_BF16 kernel.
+// avx512_kernels() plus the AVX512_BF16 kernel for BF16 weights with m > 1.
 const Kernels& avx512_bf16_kernels();
 
 }  // namespace gb::ops::kernels

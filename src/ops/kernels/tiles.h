@@ -30,7 +30,7 @@ void tile_cols(const Product& p, int64_t r, int64_t i, int64_t cols) {
 // Independent accumulators per output of an R x C tile, so that at least 4 FMA chains are in
 // flight (an FMA takes 4 cycles; fewer chains would wait on it).
 template <int R, int C>
-inline constexpr int kChains = R* C >= 4 ? 1 : 4 / (R * C);
+inline constexpr int kChains = (R * C) < 4 ? 4 / (R * C) : 1;
 
 // Calls step(s, u) for s in [0, n), with consecutive s on different chains u < U.
 template <int U, typename Step>
