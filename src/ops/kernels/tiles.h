@@ -4,8 +4,9 @@
 // block for several weight rows).
 //
 // For m = 1 (GEMV) the tiles are single weight rows instead: the weights then stream from memory
-// as one sequential run, which DRAM and the prefetchers serve at full speed (4 interleaved row
-// streams measured 40% slower), and the row's blocks are spread over several accumulators.
+// as one sequential run, which DRAM and the prefetchers serve best (Q8_0 from DRAM on Zen 4: one
+// row at a time measured 35% faster than four interleaved rows), and the row's blocks are spread
+// over several accumulators.
 //
 // K provides kRows, kCols and `template <int R, int C> static void tile(p, r, i)` computing
 // y[i .. i+C, r .. r+R]. Instantiate only with kernel types in an unnamed namespace, so that every
