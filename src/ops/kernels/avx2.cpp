@@ -83,7 +83,7 @@ __m256 load_part(const typename L::T* p, int64_t n) {
 
 template <class L>
 struct FloatTiles {
-  static constexpr int kRows = 4, kCols = 3;
+  static constexpr int kRows = 4, kCols = 3, kGemvRows = 4;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
@@ -164,7 +164,7 @@ struct Q4_0 {
 
 template <class Q>
 struct QuantTiles {
-  static constexpr int kRows = 4, kCols = 2;
+  static constexpr int kRows = 4, kCols = 2, kGemvRows = 1;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {

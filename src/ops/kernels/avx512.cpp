@@ -93,7 +93,7 @@ struct BF16 {
 
 template <class L>
 struct FloatTiles {
-  static constexpr int kRows = 4, kCols = 4;
+  static constexpr int kRows = 4, kCols = 4, kGemvRows = 4;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
@@ -163,7 +163,7 @@ struct Q4_0 {
 
 template <class Q>
 struct QuantTiles {
-  static constexpr int kRows = 4, kCols = 4;
+  static constexpr int kRows = 4, kCols = 4, kGemvRows = 1;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
