@@ -68,12 +68,15 @@ void fill_weights(Problem& p, Data data, std::mt19937& rng) {
   for (int64_t r = 0; r < p.n; ++r) {
     uint8_t* dst = p.wdata.data() + size_t(r) * row_bytes;
     if (data == Data::Exact && is_quantized(p.dtype)) {
-      // scale 2^-6; Q8_0 quants in [-15, 15], Q4_0 nibbles anything
+      // scale 2^-6; Q4_0 nibbles anything; Q8_0 quants the full int8 range (-128 too, which no
+      // quantizer writes but a file may hold) while k <= 64, else in [-15, 15] so that the sums
+      // stay below 2^24 units of 2^-13
+      const int q8_max = p.k <= 64 ? 127 : 15;
       for (int64_t b = 0; b < p.k / kQuantBlock; ++b) {
         if (p.dtype == DType::Q8_0) {
           auto* blk = reinterpret_cast<BlockQ8_0*>(dst) + b;
           blk->d = f32_to_f16(0x1p-6f);
-          for (auto& q : blk->qs) q = int8_t(dyadic(rng, -15, 15, 1.0f));
+          for (auto& q : blk->qs) q = int8_t(dyadic(rng, -q8_max - 1, q8_max, 1.0f));
         } else {
           auto* blk = reinterpret_cast<BlockQ4_0*>(dst) + b;
           blk->d = f32_to_f16(0x1p-6f);

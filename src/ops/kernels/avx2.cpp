@@ -278,15 +278,15 @@ constexpr Kernels kAvx2 = {
                  {.x_format = XFormat::F32,
                   .rows = tiled_rows<FloatTiles<BF16>>,
                   .to_f32 = float_to_f32<BF16>,
-                  .blas_min_rows = kNoBlas},
+                  .blas_min_rows = 256},
                  {.x_format = XFormat::Q8,
                   .rows = tiled_rows<QuantTiles<Q8_0>>,
                   .to_f32 = q8_0_to_f32,
-                  .blas_min_rows = kNoBlas},
+                  .blas_min_rows = 256},
                  {.x_format = XFormat::Q8,
                   .rows = tiled_rows<QuantTiles<Q4_0>>,
                   .to_f32 = q4_0_to_f32,
-                  .blas_min_rows = kNoBlas}},
+                  .blas_min_rows = 256}},
     .quantize_q8 = quantize_q8,
 };
 
