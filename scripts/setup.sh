@@ -8,11 +8,11 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libopenblas-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libprotobuf-dev protobuf-compiler libpng-dev zlib1g-dev libicu-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev
 )
 test_packages=(
-  python3-torch python3-numpy python3-sentencepiece python3-protobuf sentencepiece
-  chromium nodejs npm fortunes
+  python3-torch python3-numpy python3-sentencepiece python3-protobuf python3-pil sentencepiece
+  chromium nodejs npm fortunes man-db
 )
 want=("${packages[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_packages[@]}")

@@ -7,5 +7,20 @@
 namespace gb::cli {
 
 void add_inspect_command(CLI::App& app);
+void add_run_command(CLI::App& app);
+void add_trace_command(CLI::App& app);
+void add_hooks_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
+void add_patch_command(CLI::App& app);
+void add_tokenize_command(CLI::App& app);
+void add_weights_command(CLI::App& app);
+void add_lens_command(CLI::App& app);
+void add_attribute_command(CLI::App& app);
+void add_heads_command(CLI::App& app);
+void add_stats_command(CLI::App& app);
+void add_diagnose_command(CLI::App& app);
+void add_diff_command(CLI::App& app);
 
 }  // namespace gb::cli

@@ -20,6 +20,21 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "glassbox 0.1.0");
   gb::cli::add_inspect_command(app);
+  gb::cli::add_run_command(app);
+  gb::cli::add_hooks_command(app);
+  gb::cli::add_trace_command(app);
+  gb::cli::add_generate_command(app);
+  gb::cli::add_patch_command(app);
+  gb::cli::add_convert_command(app);
+  gb::cli::add_bench_command(app);
+  gb::cli::add_tokenize_command(app);
+  gb::cli::add_weights_command(app);
+  gb::cli::add_lens_command(app);
+  gb::cli::add_attribute_command(app);
+  gb::cli::add_heads_command(app);
+  gb::cli::add_stats_command(app);
+  gb::cli::add_diagnose_command(app);
+  gb::cli::add_diff_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -10,12 +10,18 @@ namespace gb {
 
 std::string_view dtype_name(DType t) {
   switch (t) {
-    case DType::F32: return "f32";
-    case DType::F16: return "f16";
-    case DType::BF16: return "bf16";
-    case DType::Q8_0: return "q8_0";
-    case DType::Q4_0: return "q4_0";
-    case DType::I32: return "i32";
+    case DType::F32:
+      return "f32";
+    case DType::F16:
+      return "f16";
+    case DType::BF16:
+      return "bf16";
+    case DType::Q8_0:
+      return "q8_0";
+    case DType::Q4_0:
+      return "q4_0";
+    case DType::I32:
+      return "i32";
   }
   return "?";
 }
@@ -32,18 +38,28 @@ bool dtype_from_name(std::string_view name, DType& out) {
   return false;
 }
 
-bool is_quantized(DType t) { return t == DType::Q8_0 || t == DType::Q4_0; }
+bool is_quantized(DType t) {
+  return t == DType::Q8_0 || t == DType::Q4_0;
+}
 
-int dtype_block_size(DType t) { return is_quantized(t) ? kQuantBlock : 1; }
+int dtype_block_size(DType t) {
+  return is_quantized(t) ? kQuantBlock : 1;
+}
 
 size_t dtype_block_bytes(DType t) {
   switch (t) {
-    case DType::F32: return 4;
-    case DType::I32: return 4;
-    case DType::F16: return 2;
-    case DType::BF16: return 2;
-    case DType::Q8_0: return sizeof(BlockQ8_0);
-    case DType::Q4_0: return sizeof(BlockQ4_0);
+    case DType::F32:
+      return 4;
+    case DType::I32:
+      return 4;
+    case DType::F16:
+      return 2;
+    case DType::BF16:
+      return 2;
+    case DType::Q8_0:
+      return sizeof(BlockQ8_0);
+    case DType::Q4_0:
+      return sizeof(BlockQ4_0);
   }
   return 0;
 }
@@ -87,7 +103,7 @@ uint16_t f32_to_f16(float f) {
     return uint16_t(sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 : 0));
   }
   if (abs >= 0x477ff000u) return uint16_t(sign | 0x7c00);  // rounds to >= 65520: inf
-  if (abs < 0x38800000u) {  // below the smallest normal half: subnormal or zero
+  if (abs < 0x38800000u) {               // below the smallest normal half: subnormal or zero
     if (abs < 0x33000000u) return sign;  // < 2^-25 rounds to zero
     const uint32_t mant = (abs & 0x7fffff) | 0x800000;
     const int shift = 113 - int(abs >> 23) + 13;  // 126 - exp + 1 ... aligned to 2^-24
@@ -207,12 +223,14 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
     }
     case DType::Q8_0: {
       auto* b = static_cast<BlockQ8_0*>(dst);
-      for (int64_t i = 0; i < n / kQuantBlock; ++i) quantize_block_q8_0(src + i * kQuantBlock, b[i]);
+      for (int64_t i = 0; i < n / kQuantBlock; ++i)
+        quantize_block_q8_0(src + i * kQuantBlock, b[i]);
       return;
     }
     case DType::Q4_0: {
       auto* b = static_cast<BlockQ4_0*>(dst);
-      for (int64_t i = 0; i < n / kQuantBlock; ++i) quantize_block_q4_0(src + i * kQuantBlock, b[i]);
+      for (int64_t i = 0; i < n / kQuantBlock; ++i)
+        quantize_block_q4_0(src + i * kQuantBlock, b[i]);
       return;
     }
   }

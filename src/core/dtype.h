@@ -18,8 +18,8 @@ enum class DType : uint8_t { F32, F16, BF16, Q8_0, Q4_0, I32 };
 inline constexpr int kQuantBlock = 32;  // elements per Q8_0 / Q4_0 block
 
 struct BlockQ8_0 {
-  uint16_t d;      // f16 scale
-  int8_t qs[32];   // quants
+  uint16_t d;     // f16 scale
+  int8_t qs[32];  // quants
 };
 static_assert(sizeof(BlockQ8_0) == 34);
 
@@ -29,11 +29,11 @@ struct BlockQ4_0 {
 };
 static_assert(sizeof(BlockQ4_0) == 18);
 
-std::string_view dtype_name(DType t);           // "f32", "q8_0", ...
+std::string_view dtype_name(DType t);                     // "f32", "q8_0", ...
 bool dtype_from_name(std::string_view name, DType& out);  // accepts upper or lower case
 bool is_quantized(DType t);
-int dtype_block_size(DType t);                  // elements per block (1 for float types)
-size_t dtype_block_bytes(DType t);              // bytes per block
+int dtype_block_size(DType t);      // elements per block (1 for float types)
+size_t dtype_block_bytes(DType t);  // bytes per block
 // Bytes used by n elements; n must be a multiple of the block size (checked by callers).
 size_t dtype_bytes(DType t, int64_t n);
 

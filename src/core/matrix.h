@@ -22,6 +22,8 @@ struct WeightMatrix {
     return static_cast<const char*>(data) + size_t(r) * row_bytes();
   }
   bool empty() const { return data == nullptr; }
+  // Rows [r0, r0 + n) as a matrix of their own (e.g. the q, k, v parts of a fused qkv weight).
+  WeightMatrix row_slice(int64_t r0, int64_t n) const { return {row(r0), dtype, n, cols}; }
 };
 
 }  // namespace gb

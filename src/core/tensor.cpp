@@ -4,7 +4,8 @@
 
 namespace gb {
 
-Shape::Shape(std::initializer_list<int64_t> d) : Shape(std::span<const int64_t>(d.begin(), d.size())) {}
+Shape::Shape(std::initializer_list<int64_t> d)
+    : Shape(std::span<const int64_t>(d.begin(), d.size())) {}
 
 Shape::Shape(std::span<const int64_t> d) {
   if (d.size() > size_t(kMaxDims)) fail("tensor rank ", d.size(), " exceeds ", kMaxDims);
@@ -47,11 +48,13 @@ void Tensor::reshape(Shape shape) {
 }
 
 float Tensor::at(std::initializer_list<int64_t> index) const {
-  if (int(index.size()) != shape_.rank) fail("index of rank ", index.size(), " into ", shape_.str());
+  if (int(index.size()) != shape_.rank)
+    fail("index of rank ", index.size(), " into ", shape_.str());
   int64_t flat = 0;
   int i = 0;
   for (int64_t x : index) {
-    if (x < 0 || x >= shape_[i]) fail("index ", x, " out of range for dim ", i, " of ", shape_.str());
+    if (x < 0 || x >= shape_[i])
+      fail("index ", x, " out of range for dim ", i, " of ", shape_.str());
     flat = flat * shape_[i] + x;
     ++i;
   }

@@ -30,7 +30,9 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-int ThreadPool::hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+int ThreadPool::hardware_threads() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 void ThreadPool::run_chunk(int index) {
   // Chunk edges are multiples of grain_ (except the end), so neighbours share no cache lines.

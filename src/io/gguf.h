@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,13 +18,25 @@
 #include "core/dtype.h"
 #include "core/matrix.h"
 #include "io/mapped_file.h"
+#include "io/tensor_table.h"
 
 namespace gb::io {
 
 // GGUF metadata value types (numbering from the GGUF specification).
 enum class GgufType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7, STRING = 8, ARRAY = 9,
-  U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 
 struct GgufValue;
@@ -49,8 +62,8 @@ struct GgufValue {
   static GgufValue i32s(const std::vector<int32_t>& v);
 
   // Typed reads; throw gb::Error if the value has another kind.
-  int64_t as_int() const;       // any integer type (or bool)
-  double as_float() const;      // any numeric type
+  int64_t as_int() const;   // any integer type (or bool)
+  double as_float() const;  // any numeric type
   bool as_bool() const;
   const std::string& as_string() const;
   const GgufArray& as_array() const;
@@ -61,7 +74,7 @@ struct GgufTensorInfo {
   std::string name;
   std::vector<int64_t> shape;  // row-major (outermost first), i.e. the reverse of GGUF's ne[]
   DType dtype = DType::F32;
-  uint64_t offset = 0;         // from the start of the data section
+  uint64_t offset = 0;  // from the start of the data section
   size_t bytes = 0;
 };
 
@@ -89,6 +102,10 @@ class GgufFile {
   const GgufTensorInfo* find_tensor(const std::string& name) const;
   // Pointer to a tensor's bytes inside the mapping (valid while this object lives).
   const void* tensor_data(const GgufTensorInfo& t) const;
+  // The mapping that tensor data points into; hold it to keep the data alive.
+  std::shared_ptr<MappedFile> mapping() const { return file_; }
+  // Every tensor as a TensorRef (the table holds the mapping).
+  TensorTable tensor_table() const;
 
  private:
   std::string path_;
@@ -110,6 +127,10 @@ class GgufWriter {
   // `shape` is row-major; `data` holds dtype_bytes(dtype, numel) bytes, copied at write time.
   void add_tensor(const std::string& name, std::vector<int64_t> shape, DType dtype,
                   const void* data);
+  // A tensor whose bytes are produced at write time by fill(dst) (dst holds dtype_bytes(...)),
+  // one tensor at a time, so converting a model needs memory for one tensor only.
+  using Fill = std::function<void(void* dst)>;
+  void add_tensor(const std::string& name, std::vector<int64_t> shape, DType dtype, Fill fill);
   void write();
 
  private:
@@ -117,7 +138,7 @@ class GgufWriter {
     std::string name;
     std::vector<int64_t> shape;
     DType dtype;
-    const void* data;
+    Fill fill;
   };
   std::string path_;
   uint32_t alignment_;

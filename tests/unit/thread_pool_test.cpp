@@ -14,9 +14,12 @@ TEST(ThreadPool, CoversEveryIndexOnce) {
     for (int64_t n : {0, 1, 5, 64, 1000, 4097}) {
       for (int64_t grain : {1, 16}) {
         std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
-        pool.parallel_for(n, [&](int64_t b, int64_t e) {
-          for (int64_t i = b; i < e; ++i) hits[size_t(i)]++;
-        }, grain);
+        pool.parallel_for(
+            n,
+            [&](int64_t b, int64_t e) {
+              for (int64_t i = b; i < e; ++i) hits[size_t(i)]++;
+            },
+            grain);
         for (int64_t i = 0; i < n; ++i) ASSERT_EQ(hits[size_t(i)].load(), 1) << n << " " << i;
       }
     }

@@ -1,0 +1,142 @@
+// Activation statistics over one prompt or a whole corpus, streamed: memory grows with the
+// number of channels observed, never with the number of tokens.
+//
+// For every selected hook: per channel count, mean, variance, min, max, abs-max, zero fraction,
+// NaN / Inf counts and the count above a firing threshold (ChannelStats), and a histogram of all
+// its values (ValueHistogram). A hook's channels are the axes after the position axis
+// ([d_model], [n_heads, d_head], [d_mlp], ...); for attention patterns and scores a channel is a
+// head, and only the causal part (keys ≤ query) is counted.
+// From those:
+//  - dead and rarely firing MLP neurons: mlp.hook_pre above the firing threshold never, or in
+//    less than a given fraction of positions (a neuron "fires" when its pre-activation exceeds
+//    the threshold: GELU/SiLU output is then positive);
+//  - massive activation channels: channels whose abs-max exceeds `massive_factor` × the median
+//    |x| of their hook (the median read from the histogram, within its 10% buckets);
+//  - the top-k activating contexts of chosen neurons.
+// Documents longer than the window are split into windows, each run from an empty KV cache.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "analysis/channel_stats.h"
+#include "analysis/tokens.h"
+#include "analysis/value_histogram.h"
+#include "observe/hooked_model.h"
+
+namespace gb::analysis {
+
+// resid_pre/mid/post, attn_out, mlp_out, mlp.hook_pre, mlp.hook_post of every block.
+extern const char* const kDefaultStatsHooks;
+
+struct NeuronRef {
+  std::string hook;  // "blocks.1.mlp.hook_post"
+  int64_t channel = 0;
+};
+// "blocks.1.mlp.hook_post:37"; throws UsageError.
+NeuronRef parse_neuron(const std::string& spec);
+
+struct StatsOptions {
+  std::string hooks = kDefaultStatsHooks;  // a hook filter (HookPlan syntax)
+  float fire_threshold = 0.0f;
+  double rare_fraction = 0.01;    // "rarely firing": fires in fewer than this fraction
+  double massive_factor = 100.0;  // "massive": abs-max > factor × the hook's median |x|
+  std::vector<NeuronRef> neurons;
+  int top_k = 10;          // contexts kept per neuron
+  int context_before = 8;  // tokens shown before an activating token
+  int context_after = 2;   // and after it
+  int64_t window = 0;      // positions per forward pass; 0: min(n_ctx, 1024)
+};
+
+struct HookStats {
+  std::string name;
+  HookPoint point;
+  std::vector<int64_t> channel_shape;  // [d_model], [n_heads, d_head], [n_heads] (patterns)
+  int64_t positions = 0;               // rows (token positions, or queries) counted
+  ChannelStats channels;
+  ValueHistogram histogram;
+};
+
+struct NeuronActivity {
+  std::string hook;  // the mlp.hook_pre it was read from
+  int layer = 0;
+  int64_t neurons = 0;
+  std::vector<int64_t> dead;          // never fired
+  std::vector<int64_t> rare;          // fired, in less than rare_fraction of positions
+  std::vector<double> fire_fraction;  // [neurons]
+};
+
+struct MassiveChannel {
+  std::string hook;
+  int layer = 0;
+  int64_t channel = 0;
+  float abs_max = 0;
+  double median_abs = 0;  // of the hook
+  double ratio = 0;       // abs_max / median_abs
+};
+
+struct ActivatingContext {
+  float value = 0;
+  int64_t document = 0;          // 0-based, in the order given
+  int64_t line = 0;              // the corpus line, when from a corpus
+  int64_t position = 0;          // within the document
+  std::vector<int32_t> context;  // tokens around it
+  int64_t at = 0;                // index of the activating token in `context`
+};
+
+struct NeuronContexts {
+  NeuronRef neuron;
+  std::vector<ActivatingContext> top;  // by decreasing value
+};
+
+class ActivationStats : public Observer {
+ public:
+  ActivationStats(HookedModel& model, StatsOptions options);
+
+  // Runs one document (window by window) and counts what the hooks see.
+  void add_document(std::span<const int32_t> tokens, int64_t line = 0);
+
+  int64_t documents() const { return documents_; }
+  int64_t tokens() const { return tokens_; }
+  int64_t split_documents() const { return split_; }  // longer than the window
+  int64_t window() const { return window_; }
+  const StatsOptions& options() const { return options_; }
+  const std::vector<HookStats>& hooks() const { return hooks_; }
+
+  std::vector<NeuronActivity> neuron_activity() const;
+  std::vector<MassiveChannel> massive_channels() const;
+  std::vector<NeuronContexts> top_contexts() const;
+
+  void on_hook(const HookPoint& point, TensorView& tensor) override;
+
+ private:
+  HookStats& stats_for(size_t selection, const TensorView& t);
+  void note_neurons(const HookStats& h, const TensorView& t, int64_t pos0);
+
+  HookedModel& model_;
+  StatsOptions options_;
+  std::shared_ptr<const HookPlan> plan_;
+  int64_t window_ = 0;
+  std::vector<HookStats> hooks_;
+  std::vector<int> hook_index_;  // selection index -> hooks_ index, -1 until first seen
+  std::vector<NeuronContexts> contexts_;
+  // Document being run
+  std::span<const int32_t> doc_;
+  int64_t doc_offset_ = 0;  // position of the current window in the document
+  int64_t line_ = 0;
+  int64_t documents_ = 0, tokens_ = 0, split_ = 0;
+};
+
+nlohmann::json to_json(const ActivationStats& s, const TokenLabeler& label = id_label);
+
+// Writes `dir`/stats.json (the JSON above) and per hook `dir`/<hook>/<field>.npy: count, zeros,
+// above, nan, inf (int64), mean, var, mean_abs (float64), min, max, abs_max (float32) of shape
+// channel_shape, and hist_counts (int64) / hist_edges (float64) of the non-empty histogram span.
+// stats.json is written last. Returns the files written.
+std::vector<std::string> write_stats(const std::string& dir, const ActivationStats& s,
+                                     const nlohmann::json& stats_json);
+
+}  // namespace gb::analysis

@@ -1,0 +1,42 @@
+// Streaming statistics of every channel of one activation, in memory proportional to the number
+// of channels, whatever the number of values.
+//
+// Values arrive in blocks; each block's mean and sum of squared deviations are computed in double
+// (two passes over the block) and merged into the running ones with Chan et al.'s parallel
+// update, which keeps the variance accurate over long streams (no E[x²] − E[x]² cancellation).
+// NaN and ±Inf are counted apart and left out of every other statistic.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace gb::analysis {
+
+class ChannelStats {
+ public:
+  ChannelStats() = default;
+  // fire_threshold: `above` counts values greater than it.
+  ChannelStats(int64_t channels, float fire_threshold);
+
+  // x: [rows, channels], row-major.
+  void add_rows(const float* x, int64_t rows);
+  // Values of one channel.
+  void add_values(int64_t channel, std::span<const float> values);
+
+  int64_t channels() const { return int64_t(count.size()); }
+  double variance(int64_t c) const;  // population variance (ddof = 0), 0 without values
+
+  // Per channel. count: finite values; the others over those finite values.
+  std::vector<int64_t> count, zeros, above, nans, infs;
+  std::vector<double> mean, m2, sum_abs;
+  std::vector<float> min, max, abs_max;
+
+ private:
+  // Counts v into channel i's extremes and counters; false (and counted) for NaN / ±Inf.
+  bool note(size_t i, float v);
+  void merge(int64_t c, int64_t n, double block_mean, double block_m2);
+  float fire_threshold_ = 0;
+};
+
+}  // namespace gb::analysis

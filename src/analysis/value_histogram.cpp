@@ -1,0 +1,88 @@
+#include "analysis/value_histogram.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+
+namespace gb::analysis {
+
+const std::vector<double>& histogram_edges() {
+  static const std::vector<double> edges = [] {
+    std::vector<double> pos;
+    for (double e = 1e-12; e < 1e20; e *= 1.1) pos.push_back(e);
+    std::vector<double> all = {-DBL_MAX};
+    for (auto it = pos.rbegin(); it != pos.rend(); ++it) all.push_back(-*it);
+    all.push_back(0.0);
+    all.insert(all.end(), pos.begin(), pos.end());
+    all.push_back(DBL_MAX);
+    return all;
+  }();
+  return edges;
+}
+
+void ValueHistogram::add(float x) {
+  const std::vector<double>& e = histogram_edges();
+  const size_t zero = (e.size() - 1) / 2;  // index of the edge 0
+  const double a = std::fabs(double(x));
+  // k: the bucket of |x| among [0, e_0), [e_0, e_1), ... guessed from the logarithm, then
+  // corrected against the exact edges (which repeated multiplication produced).
+  size_t k = 0;
+  if (a >= 1e-12) {
+    const double guess = std::floor(std::log(a / 1e-12) / std::log(1.1)) + 1;
+    k = size_t(std::clamp(guess, 1.0, double(zero - 1)));  // bucket zero + k exists
+    while (k > 1 && a < e[zero + k]) --k;
+    while (k + 1 < zero && a >= e[zero + k + 1]) ++k;
+  }
+  if (x >= 0) {
+    ++counts_[zero + k];  // [e_{k-1}, e_k), or [0, e_0) for k = 0
+  } else {
+    // Negative buckets are [−e_k, −e_{k−1}): −x on an edge belongs to the bucket above.
+    size_t j = zero - 1 - k;
+    if (k > 0 && a == e[zero + k]) ++j;
+    ++counts_[j];
+  }
+  ++total_;
+}
+
+namespace {
+
+// First and one-past-last non-empty bucket; (0, 0) when all are empty.
+std::pair<size_t, size_t> non_empty(const std::vector<int64_t>& counts) {
+  size_t first = counts.size(), last = 0;
+  for (size_t i = 0; i < counts.size(); ++i)
+    if (counts[i] != 0) {
+      first = std::min(first, i);
+      last = i + 1;
+    }
+  return last == 0 ? std::pair<size_t, size_t>{0, 0} : std::pair{first, last};
+}
+
+}  // namespace
+
+std::vector<int64_t> ValueHistogram::span_counts() const {
+  const auto [first, last] = non_empty(counts_);
+  return {counts_.begin() + long(first), counts_.begin() + long(last)};
+}
+
+std::vector<double> ValueHistogram::span_edges() const {
+  const auto [first, last] = non_empty(counts_);
+  if (last == 0) return {};
+  const std::vector<double>& e = histogram_edges();
+  return {e.begin() + long(first), e.begin() + long(last) + 1};
+}
+
+double ValueHistogram::median_abs() const {
+  if (total_ == 0) return 0;
+  const std::vector<double>& e = histogram_edges();
+  const size_t zero = (e.size() - 1) / 2;  // index of the edge 0
+  // Bucket zero + k holds [e_k, e_k+1) for x >= 0; bucket zero − 1 − k holds [−e_k+1, −e_k).
+  const int64_t half = (total_ + 1) / 2;
+  int64_t seen = 0;
+  for (size_t k = 0; zero + k < counts_.size(); ++k) {
+    seen += counts_[zero + k] + counts_[zero - 1 - k];
+    if (seen >= half) return e[zero + k + 1];
+  }
+  return e.back();
+}
+
+}  // namespace gb::analysis

@@ -1,0 +1,39 @@
+// A streaming histogram with fixed buckets, so any number of values (a whole corpus) can be
+// counted in constant memory and two histograms add up.
+//
+// Buckets follow TensorFlow's default histogram rule (the one TensorBoard and
+// torch.utils.tensorboard use): edges −DBL_MAX, −e[n−1], …, −e[0], 0, e[0], …, e[n−1], DBL_MAX
+// with e[0] = 1e-12 and e[k+1] = e[k]·1.1 while e[k] < 1e20 (each bucket 10% wide). A value x
+// falls in [lo, hi) with lo ≤ x < hi, as np.histogram(values, edges) counts it. NaN and ±Inf are
+// not counted here.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace gb::analysis {
+
+// The full edge list above (2n + 3 values, increasing; computed once).
+const std::vector<double>& histogram_edges();
+
+class ValueHistogram {
+ public:
+  ValueHistogram() : counts_(histogram_edges().size() - 1, 0) {}
+  void add(float x);  // finite values only
+  int64_t total() const { return total_; }
+  // Counts of every bucket [edges[i], edges[i+1]).
+  const std::vector<int64_t>& counts() const { return counts_; }
+  // The non-empty span: counts of the first to the last non-empty bucket, and their edges (one
+  // more). Both empty when nothing was counted.
+  std::vector<int64_t> span_counts() const;
+  std::vector<double> span_edges() const;
+  // The median of |x| over the values counted, to within one bucket (10%): the upper edge of
+  // the bucket of |x| holding the middle value. 0 when empty.
+  double median_abs() const;
+
+ private:
+  std::vector<int64_t> counts_;
+  int64_t total_ = 0;
+};
+
+}  // namespace gb::analysis

@@ -1,0 +1,226 @@
+#include "model/blocks.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "ops/activation.h"
+#include "ops/attention.h"
+#include "ops/matmul.h"
+#include "ops/vec.h"
+
+namespace gb {
+namespace {
+
+float* grow(std::vector<float>& buf, int64_t n) {
+  if (buf.size() < size_t(n)) buf.resize(size_t(n));
+  return buf.data();
+}
+
+const float* ptr(std::span<const float> v) {
+  return v.empty() ? nullptr : v.data();
+}
+
+// y [rows, w.rows] = x [rows, w.cols] @ Wᵀ + b
+void linear(const Step& s, const float* x, const WeightMatrix& w, std::span<const float> b,
+            float* y, int64_t rows) {
+  ops::matmul(x, rows, w, ptr(b), y, s.pool);
+}
+
+void activate(Activation act, float* x, int64_t n) {
+  switch (act) {
+    case Activation::GeluTanh:
+      ops::gelu_tanh(x, n);
+      return;
+    case Activation::GeluErf:
+      ops::gelu_erf(x, n);
+      return;
+    case Activation::Relu:
+      ops::relu(x, n);
+      return;
+    case Activation::Silu:
+      ops::silu(x, n);
+      return;
+  }
+}
+
+// Applies RoPE to every batch row of x: [batch, n_pos, heads, d_head].
+void rotate(const Step& s, ops::Rope& rope, float* x, int heads) {
+  const int dh = s.config.d_head;
+  for (int b = 0; b < s.batch; ++b)
+    rope.apply(x + int64_t(b) * s.n_pos * heads * dh, s.n_pos, heads, dh, s.pos0);
+}
+
+// Appends this step's keys and values to the cache of `layer`.
+void store_kv(const Step& s, int layer) {
+  const int64_t width = s.cache.width();
+  for (int b = 0; b < s.batch; ++b) {
+    const size_t bytes = size_t(s.n_pos * width) * sizeof(float);
+    std::memcpy(s.cache.k(layer, b) + s.pos0 * width, s.act.k.data() + b * s.n_pos * width, bytes);
+    std::memcpy(s.cache.v(layer, b) + s.pos0 * width, s.act.v.data() + b * s.n_pos * width, bytes);
+  }
+}
+
+// z = softmax(q kᵀ/√d) v over the cache, materialising scores and pattern only if observed.
+void attend(const Step& s, int layer) {
+  const ModelConfig& c = s.config;
+  Activations& a = s.act;
+  const int64_t k_len = s.pos0 + s.n_pos, dq = int64_t(c.n_heads) * c.d_head;
+  const ops::AttentionDims dims{.n_heads = c.n_heads,
+                                .n_kv_heads = c.n_kv_heads,
+                                .d_head = c.d_head,
+                                .q_len = s.n_pos,
+                                .k_len = k_len,
+                                .q_pos0 = s.pos0,
+                                .causal = true,
+                                .scale = 1.0f / std::sqrt(float(c.d_head))};
+  const bool observed = s.hooks.on(HookSite::AttnScores, layer, s.stack) ||
+                        s.hooks.on(HookSite::Pattern, layer, s.stack);
+  if (!observed) {
+    for (int b = 0; b < s.batch; ++b)
+      ops::attention_streaming(a.q.data() + b * s.n_pos * dq, s.cache.k(layer, b),
+                               s.cache.v(layer, b), a.z.data() + b * s.n_pos * dq, dims, s.pool);
+    return;
+  }
+  const int64_t per_row = int64_t(c.n_heads) * s.n_pos * k_len;
+  float* pattern = grow(a.pattern, s.batch * per_row);
+  const Shape shape{s.batch, c.n_heads, s.n_pos, k_len};
+  for (int b = 0; b < s.batch; ++b)
+    ops::attention_scores(a.q.data() + b * s.n_pos * dq, s.cache.k(layer, b), pattern + b * per_row,
+                          dims, s.pool);
+  s.hooks(HookSite::AttnScores, layer, pattern, shape, s.pos0, s.stack);
+  ops::softmax_rows(pattern, s.batch * c.n_heads * s.n_pos, k_len, s.pool);
+  s.hooks(HookSite::Pattern, layer, pattern, shape, s.pos0, s.stack);
+  for (int b = 0; b < s.batch; ++b)
+    ops::attention_mix(pattern + b * per_row, s.cache.v(layer, b), a.z.data() + b * s.n_pos * dq,
+                       dims, s.pool);
+}
+
+}  // namespace
+
+void norm_block(const Step& s, const NormWeights& w, const float* x, float* out, int layer,
+                NormSites sites) {
+  const int64_t rows = s.rows(), d = s.config.d_model;
+  float* scale = grow(s.act.scale, rows);
+  ops::norm_scale(w.kind, x, rows, d, w.eps, scale);
+  s.hooks(sites.scale, layer, scale, s.shape(1), s.pos0, s.stack);
+  ops::norm_normalize(w.kind, x, scale, rows, d, out);
+  s.hooks(sites.normalized, layer, out, s.shape(d), s.pos0, s.stack);
+  ops::norm_affine(out, rows, d, w.w.data(), ptr(w.b));
+}
+
+void self_attention_block(const Step& s, const AttentionWeights& w, ops::Rope* rope,
+                          bool deinterleave, int layer) {
+  const ModelConfig& c = s.config;
+  Activations& a = s.act;
+  const int64_t rows = s.rows();
+  const int64_t dq = int64_t(c.n_heads) * c.d_head, dkv = int64_t(c.n_kv_heads) * c.d_head;
+  grow(a.q, rows * dq);
+  grow(a.k, rows * dkv);
+  grow(a.v, rows * dkv);
+  grow(a.z, rows * dq);
+  grow(a.attn_out, rows * c.d_model);
+
+  linear(s, a.normed.data(), w.w_q, w.b_q, a.q.data(), rows);
+  linear(s, a.normed.data(), w.w_k, w.b_k, a.k.data(), rows);
+  linear(s, a.normed.data(), w.w_v, w.b_v, a.v.data(), rows);
+  if (deinterleave) {
+    ops::deinterleave_heads(a.q.data(), rows, c.n_heads, c.d_head);
+    ops::deinterleave_heads(a.k.data(), rows, c.n_kv_heads, c.d_head);
+  }
+  s.hook(HookSite::Q, layer, a.q, s.shape(c.n_heads, c.d_head));
+  s.hook(HookSite::K, layer, a.k, s.shape(c.n_kv_heads, c.d_head));
+  s.hook(HookSite::V, layer, a.v, s.shape(c.n_kv_heads, c.d_head));
+  if (rope) {
+    rotate(s, *rope, a.q.data(), c.n_heads);
+    rotate(s, *rope, a.k.data(), c.n_kv_heads);
+    s.hook(HookSite::RotQ, layer, a.q, s.shape(c.n_heads, c.d_head));
+    s.hook(HookSite::RotK, layer, a.k, s.shape(c.n_kv_heads, c.d_head));
+  }
+  store_kv(s, layer);
+  attend(s, layer);
+  s.hook(HookSite::Z, layer, a.z, s.shape(c.n_heads, c.d_head));
+  output_projection(s, w, layer, HookSite::Result);
+  s.hook(HookSite::AttnOut, layer, a.attn_out, s.shape(c.d_model));
+}
+
+void mlp_block(const Step& s, const MlpWeights& w, const float* x, int layer) {
+  Activations& a = s.act;
+  const int64_t rows = s.rows(), d_mlp = s.config.d_mlp;
+  float* pre = grow(a.mlp_pre, rows * d_mlp);
+  grow(a.mlp_out, rows * s.config.d_model);
+  linear(s, x, w.w_in, w.b_in, pre, rows);
+  s.hook(HookSite::MlpPre, layer, a.mlp_pre, s.shape(d_mlp));
+  if (!w.w_up.empty()) {
+    float* lin = grow(a.mlp_lin, rows * d_mlp);
+    linear(s, x, w.w_up, {}, lin, rows);
+    s.hook(HookSite::MlpPreLinear, layer, a.mlp_lin, s.shape(d_mlp));
+    activate(w.act, pre, rows * d_mlp);
+    ops::mul(lin, pre, rows * d_mlp);
+  } else {
+    activate(w.act, pre, rows * d_mlp);
+  }
+  s.hook(HookSite::MlpPost, layer, a.mlp_pre, s.shape(d_mlp));
+  linear(s, pre, w.w_out, w.b_out, a.mlp_out.data(), rows);
+  s.hook(HookSite::MlpOut, layer, a.mlp_out, s.shape(s.config.d_model));
+}
+
+void output_projection(const Step& s, const AttentionWeights& w, int layer, HookSite result_site) {
+  const ModelConfig& c = s.config;
+  Activations& a = s.act;
+  const int64_t rows = s.rows(), d = c.d_model, dq = int64_t(c.n_heads) * c.d_head;
+  if (!s.hooks.on(result_site, layer, s.stack)) {
+    linear(s, a.z.data(), w.w_o, w.b_o, a.attn_out.data(), rows);
+    return;
+  }
+  float* w_o = grow(a.w_o, d * dq);
+  for (int64_t r = 0; r < d; ++r) ops::weight_row(w.w_o, r, w_o + r * dq);
+  float* result = grow(a.result, rows * c.n_heads * d);
+  ops::head_results(a.z.data(), w_o, result, rows, c.n_heads, c.d_head, c.d_model, s.pool);
+  s.hook(result_site, layer, a.result, s.shape(c.n_heads, d));
+  for (int64_t r = 0; r < rows; ++r) {
+    float* out = a.attn_out.data() + r * d;
+    if (w.b_o.empty())
+      std::memset(out, 0, size_t(d) * sizeof(float));
+    else
+      std::memcpy(out, w.b_o.data(), size_t(d) * sizeof(float));
+    for (int h = 0; h < c.n_heads; ++h) ops::add(result + (r * c.n_heads + h) * d, out, d);
+  }
+}
+
+void add_residual(const Step& s, const std::vector<float>& delta, HookSite site, int layer) {
+  const int64_t n = s.rows() * s.config.d_model;
+  ops::add(delta.data(), s.act.resid.data(), n);
+  s.hook(site, layer, s.act.resid, s.shape(s.config.d_model));
+}
+
+void unembed_block(const Step& s, const NormWeights& final_norm, const WeightMatrix& unembed,
+                   bool all_positions, Tensor& logits) {
+  Activations& a = s.act;
+  const int64_t d = s.config.d_model, vocab = unembed.rows;
+  grow(a.normed, s.rows() * d);
+  norm_block(s, final_norm, a.resid.data(), a.normed.data(), -1,
+             {HookSite::LnFinalScale, HookSite::LnFinalNormalized});
+  all_positions = all_positions || s.hooks.on(HookSite::Logits, -1, s.stack);
+  if (all_positions) {
+    logits = Tensor(Shape{s.batch, s.n_pos, vocab});
+    linear(s, a.normed.data(), unembed, {}, logits.data(), s.rows());
+    s.hooks(HookSite::Logits, -1, logits.data(), logits.shape(), s.pos0, s.stack);
+    return;
+  }
+  float* last = grow(a.last, s.batch * d);
+  for (int b = 0; b < s.batch; ++b)
+    std::memcpy(last + b * d, a.normed.data() + ((b + 1) * s.n_pos - 1) * d,
+                size_t(d) * sizeof(float));
+  logits = Tensor(Shape{s.batch, 1, vocab});
+  linear(s, last, unembed, {}, logits.data(), s.batch);
+}
+
+void embed_tokens(const Step& s, const WeightMatrix& w_e, std::span<const int32_t> ids,
+                  float* out) {
+  const int64_t d = w_e.cols;
+  s.pool.parallel_for(int64_t(ids.size()), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) ops::weight_row(w_e, ids[size_t(r)], out + r * d);
+  });
+}
+
+}  // namespace gb

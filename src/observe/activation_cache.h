@@ -1,0 +1,36 @@
+// ActivationCache: an observer that keeps a copy of every selected hook's tensor (sliced as the
+// plan says). Called again for the same hook (incremental decoding), it appends along the
+// position axis; attention patterns/scores are widened to the new key length (pattern padded
+// with 0, scores with −inf, as a full run would show the masked future).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "observe/hook_plan.h"
+
+namespace gb {
+
+class ActivationCache : public Observer {
+ public:
+  explicit ActivationCache(std::shared_ptr<const HookPlan> plan) : plan_(std::move(plan)) {}
+
+  void on_hook(const HookPoint& point, TensorView& tensor) override;
+
+  bool contains(const std::string& name) const { return index_.count(name) != 0; }
+  // Throws UsageError naming the hook if it was not cached.
+  const Tensor& operator[](const std::string& name) const;
+  // (name, tensor) in forward-pass order.
+  const std::vector<std::pair<std::string, Tensor>>& entries() const { return entries_; }
+  void clear();
+
+ private:
+  std::shared_ptr<const HookPlan> plan_;
+  std::vector<std::pair<std::string, Tensor>> entries_;
+  std::map<std::string, size_t> index_;
+};
+
+}  // namespace gb

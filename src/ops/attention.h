@@ -1,0 +1,52 @@
+// Scaled dot-product attention of one sequence over its keys and values.
+//
+// Two ways, chosen per layer by what is observed:
+//  - attention_streaming: never builds the [n_heads, q_len, k_len] matrix; each (head, query)
+//    works in a scratch row of k_len floats, so memory is linear in context length.
+//  - attention_scores + softmax_rows + attention_mix: materialises scores, then the pattern, so
+//    hooks can see and change them (attn.hook_attn_scores / attn.hook_pattern).
+// Both give the same z. Grouped-query attention: query head h reads kv head h / (n_heads/n_kv).
+#pragma once
+
+#include <cstdint>
+
+#include "core/thread_pool.h"
+
+namespace gb::ops {
+
+struct AttentionDims {
+  int n_heads = 0;
+  int n_kv_heads = 0;
+  int d_head = 0;
+  int64_t q_len = 0;   // query positions
+  int64_t k_len = 0;   // key positions available
+  int64_t q_pos0 = 0;  // key index aligned with query 0 (causal: query i sees keys ≤ q_pos0+i)
+  bool causal = true;
+  float scale = 1.0f;           // usually 1/√d_head
+  const float* mask = nullptr;  // optional [q_len, k_len], added to scores (−inf blocks a key)
+  int64_t kv_stride = 0;        // floats between consecutive key rows (0: n_kv_heads·d_head)
+};
+
+// q: [q_len, n_heads, d_head]; k, v: [k_len rows of kv_stride] holding [n_kv_heads, d_head];
+// z: [q_len, n_heads, d_head].
+void attention_streaming(const float* q, const float* k, const float* v, float* z,
+                         const AttentionDims& dims, ThreadPool& pool);
+
+// scores: [n_heads, q_len, k_len] = scale·q·kᵀ (+ mask), −inf where causally masked.
+void attention_scores(const float* q, const float* k, float* scores, const AttentionDims& dims,
+                      ThreadPool& pool);
+
+// Softmax over each row of x: [rows, n], in place. A row of only −inf becomes all zeros.
+void softmax_rows(float* x, int64_t rows, int64_t n, ThreadPool& pool);
+
+// z: [q_len, n_heads, d_head] = pattern [n_heads, q_len, k_len] @ v.
+void attention_mix(const float* pattern, const float* v, float* z, const AttentionDims& dims,
+                   ThreadPool& pool);
+
+// Each head's contribution to the attention output (TransformerLens's hook_result):
+// result[r, h, :] = z[r, h, :] @ W_O[:, h·d_head : (h+1)·d_head]ᵀ.
+// z: [rows, n_heads, d_head], w_o: f32 [d_model, n_heads·d_head], result: [rows, n_heads, d_model].
+void head_results(const float* z, const float* w_o, float* result, int64_t rows, int n_heads,
+                  int d_head, int d_model, ThreadPool& pool);
+
+}  // namespace gb::ops

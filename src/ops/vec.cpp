@@ -1,0 +1,46 @@
+#include "ops/vec.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace gb::ops {
+
+// Eight independent partial sums let the compiler vectorise without reassociation flags.
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) float dot(const float* a,
+                                                                                 const float* b,
+                                                                                 int64_t n) {
+  float acc[16] = {};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; ++j) acc[j] += a[i + j] * b[i + j];
+  float s = 0;
+  for (; i < n; ++i) s += a[i] * b[i];
+  for (int j = 0; j < 16; ++j) s += acc[j];
+  return s;
+}
+
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void axpy(float a,
+                                                                                 const float* x,
+                                                                                 float* y,
+                                                                                 int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scale(float a, float* x,
+                                                                                  int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] *= a;
+}
+
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void add(const float* x,
+                                                                                float* y,
+                                                                                int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+float max_value(const float* x, int64_t n) {
+  float m = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
+}  // namespace gb::ops

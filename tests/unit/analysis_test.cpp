@@ -1,0 +1,299 @@
+// Invariants of the analyses that need no reference implementation: the logit lens's last row is
+// the model's output, attributions sum to the logit, streaming statistics equal a direct
+// computation however the values are split into blocks, identical runs diff to zero.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+
+#include "analysis/activation_stats.h"
+#include "analysis/channel_stats.h"
+#include "analysis/corpus.h"
+#include "analysis/logit_attribution.h"
+#include "analysis/logit_lens.h"
+#include "analysis/nan_origin.h"
+#include "analysis/run_diff.h"
+#include "analysis/value_histogram.h"
+#include "core/error.h"
+#include "test_models.h"
+
+namespace gb::analysis {
+namespace {
+
+class Analyses : public ::testing::TestWithParam<std::string> {
+ protected:
+  HookedModel load(unsigned seed = 1) {
+    testing::TinyModelSpec spec;
+    spec.arch = GetParam();
+    spec.seed = seed;
+    return HookedModel(
+        load_model(testing::write_tiny_model(
+                       spec, "gb_analysis_" + spec.arch + std::to_string(seed) + ".gguf"),
+                   2));
+  }
+  const std::vector<int32_t> tokens_ = {3, 14, 15, 9, 2, 6, 5, 35, 8, 9, 7};
+};
+
+TEST_P(Analyses, LensLastRowIsTheModelOutput) {
+  HookedModel hm = load();
+  const Tensor logits = hm.run(tokens_);  // [1, pos, vocab]
+  const int64_t n = int64_t(tokens_.size()), v = logits.shape()[2];
+  const std::string last =
+      hook_name(Stack::Main, hm.model().config().n_layers - 1, HookSite::ResidPost);
+  const CachedRun run = hm.run_with_cache(tokens_, last);
+  const Tensor read = read_out(hm.model(), run.cache[last].data(), n);
+  ASSERT_EQ(read.shape(), (Shape{n, v}));
+  float worst = 0;
+  for (int64_t i = 0; i < n * v; ++i)
+    worst = std::max(worst, std::fabs(read.data()[i] - logits.data()[i]));
+  EXPECT_LT(worst, 1e-4f);
+
+  const LogitLens lens = logit_lens(hm, tokens_, {.top_k = 5, .target = 7, .positions = {}});
+  ASSERT_EQ(lens.rows.size(), size_t(hm.model().config().n_layers + 1));
+  EXPECT_EQ(lens.rows.back(), last);
+  for (int64_t p = 0; p < n; ++p) {
+    const RowSummary want = summarize_logits({logits.data() + p * v, size_t(v)}, 5, 7);
+    const LensCell& got = lens.at(lens.rows.size() - 1, size_t(p));
+    ASSERT_EQ(got.top.size(), 5u);
+    for (size_t k = 0; k < 5; ++k) {
+      EXPECT_EQ(got.top[k].id, want.top[k].id) << "position " << p << " rank " << k;
+      EXPECT_NEAR(got.top[k].prob, want.top[k].prob, 1e-6);
+    }
+    EXPECT_EQ(got.target_rank, want.target_rank);
+    EXPECT_NEAR(got.target->prob, want.target->prob, 1e-6);
+  }
+}
+
+TEST_P(Analyses, AttributionSumsToTheLogit) {
+  HookedModel hm = load();
+  const Tensor logits = hm.run(tokens_);
+  const int64_t v = logits.shape()[2];
+  const ModelConfig& c = hm.model().config();
+  for (int64_t pos : {int64_t(0), int64_t(4), int64_t(-1)}) {
+    for (std::optional<int32_t> contrast : {std::optional<int32_t>(), std::optional<int32_t>(11)}) {
+      const Attribution a =
+          attribute_logit(hm, tokens_, {.position = pos, .target = 7, .contrast = contrast});
+      const int64_t p = pos < 0 ? int64_t(tokens_.size()) + pos : pos;
+      const double want = double(logits.data()[p * v + 7]) -
+                          (contrast ? double(logits.data()[p * v + *contrast]) : 0.0);
+      EXPECT_NEAR(a.actual, want, 1e-5) << "position " << pos;
+      EXPECT_NEAR(a.total(), a.actual, 1e-4) << "position " << pos;
+      // one part per head and per MLP, plus the embeddings
+      const size_t embeds = hm.model().has_site(HookSite::PosEmbed) ? 2 : 1;
+      EXPECT_EQ(a.components.size(), embeds + size_t(c.n_layers) * (c.n_heads + 1));
+      EXPECT_EQ(a.centred, c.family == Family::Gpt2);
+    }
+  }
+}
+
+TEST_P(Analyses, IdenticalRunsDiffToZero) {
+  HookedModel a = load(), b = load();
+  const RunDiff d = diff_runs(a, tokens_, b, tokens_, {});
+  ASSERT_GT(d.hooks.size(), 20u);
+  for (const HookDiff& h : d.hooks) {
+    EXPECT_EQ(h.rel_error, 0) << h.name;
+    EXPECT_EQ(h.max_abs, 0) << h.name;
+  }
+  EXPECT_EQ(d.kl_max, 0);
+  EXPECT_EQ(d.top1_agreement, 1);
+  EXPECT_FALSE(d.first_hook);
+  HookedModel other = load(2);  // other weights: not zero
+  const RunDiff e = diff_runs(a, tokens_, other, tokens_, {});
+  EXPECT_TRUE(e.first_hook);
+  EXPECT_GT(e.kl_mean, 0);
+}
+
+TEST_P(Analyses, CleanModelHasNoNonFiniteValue) {
+  HookedModel hm = load();
+  const Diagnosis d = diagnose(hm, tokens_);
+  EXPECT_FALSE(d.first);
+  EXPECT_TRUE(d.nonfinite_hooks.empty());
+  EXPECT_EQ(size_t(d.hooks_checked), hm.catalog().entries.size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, Analyses, ::testing::Values("gpt2", "llama"));
+
+TEST(AnalysisModels, DifferentArchitecturesAreRefusedByName) {
+  testing::TinyModelSpec s;
+  auto a = load_model(testing::write_tiny_model(s, "gb_cmp_a.gguf"), 1);
+  s.vocab = 60;
+  auto b = load_model(testing::write_tiny_model(s, "gb_cmp_b.gguf"), 1);
+  try {
+    check_comparable(*a, *b);
+    FAIL() << "models of different vocabularies were accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("vocabulary size"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("60"), std::string::npos) << e.what();
+  }
+}
+
+// A direct computation: every value at once, in double.
+struct Direct {
+  int64_t count = 0, nans = 0, infs = 0, zeros = 0;
+  double mean = 0, var = 0;
+  float min = INFINITY, max = -INFINITY;
+};
+
+Direct direct(const std::vector<float>& v) {
+  Direct d;
+  double s = 0;
+  for (float x : v) {
+    if (std::isnan(x)) ++d.nans;
+    if (std::isinf(x)) ++d.infs;
+    if (!std::isfinite(x)) continue;
+    ++d.count;
+    s += x;
+    d.zeros += x == 0;
+    d.min = std::min(d.min, x);
+    d.max = std::max(d.max, x);
+  }
+  d.mean = s / double(d.count);
+  for (float x : v)
+    if (std::isfinite(x)) d.var += (x - d.mean) * (x - d.mean);
+  d.var /= double(d.count);
+  return d;
+}
+
+TEST(ChannelStatsTest, BlocksOfAnySizeGiveTheDirectStatistics) {
+  const int64_t C = 5;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(1000.0f, 0.01f);  // large mean, small spread
+  std::vector<std::vector<float>> per_channel(C);
+  ChannelStats rows(C, 1000.0f), values(C, 1000.0f);
+  for (int64_t block : {1, 7, 2, 64, 3, 1, 30}) {
+    std::vector<float> x(size_t(block * C));  // [block, C]
+    for (int64_t r = 0; r < block; ++r)
+      for (int64_t c = 0; c < C; ++c) {
+        float v = c == 3 && r == 0 ? 0.0f : dist(rng);
+        if (c == 1 && r == 1) v = std::numeric_limits<float>::quiet_NaN();
+        if (c == 2 && r == 2) v = -std::numeric_limits<float>::infinity();
+        x[size_t(r * C + c)] = v;
+        per_channel[size_t(c)].push_back(v);
+      }
+    rows.add_rows(x.data(), block);
+    for (int64_t c = 0; c < C; ++c) {
+      std::vector<float> col;
+      for (int64_t r = 0; r < block; ++r) col.push_back(x[size_t(r * C + c)]);
+      values.add_values(c, col);
+    }
+  }
+  for (const ChannelStats* s : {&rows, &values})
+    for (int64_t c = 0; c < C; ++c) {
+      const Direct d = direct(per_channel[size_t(c)]);
+      EXPECT_EQ(s->count[size_t(c)], d.count);
+      EXPECT_EQ(s->nans[size_t(c)], d.nans);
+      EXPECT_EQ(s->infs[size_t(c)], d.infs);
+      EXPECT_EQ(s->zeros[size_t(c)], d.zeros);
+      EXPECT_EQ(s->min[size_t(c)], d.min);
+      EXPECT_EQ(s->max[size_t(c)], d.max);
+      EXPECT_NEAR(s->mean[size_t(c)], d.mean, 1e-9 * std::fabs(d.mean));
+      EXPECT_NEAR(s->variance(c), d.var, 1e-9 * d.var + 1e-12) << "channel " << c;
+    }
+}
+
+TEST(ValueHistogramTest, BucketsFollowTheTensorFlowRule) {
+  const std::vector<double>& e = histogram_edges();
+  EXPECT_EQ(e.size() % 2, 1u);
+  const size_t zero = (e.size() - 1) / 2;
+  EXPECT_EQ(e[zero], 0.0);
+  EXPECT_EQ(e[zero + 1], 1e-12);
+  EXPECT_EQ(e[zero + 2], 1e-12 * 1.1);
+  EXPECT_EQ(e[zero - 1], -1e-12);
+  EXPECT_GE(e[e.size() - 2], 1e20 / 1.1);
+  ValueHistogram h;
+  h.add(0.0f);                 // [0, 1e-12)
+  h.add(-1e-30f);              // [-1e-12, 0)
+  h.add(float(e[zero + 40]));  // exactly on an edge: the bucket starting there
+  const auto& c = h.counts();
+  EXPECT_EQ(c[zero], 1);
+  EXPECT_EQ(c[zero - 1], 1);
+  EXPECT_EQ(c[zero + 40], 1);
+  EXPECT_EQ(h.total(), 3);
+  EXPECT_EQ(h.span_counts().size(), 42u);  // buckets zero-1 .. zero+40
+  EXPECT_EQ(h.span_edges().size(), 43u);
+  // Every edge, its neighbours and values in between land where a binary search over the edges
+  // puts them (the last edge <= x).
+  ValueHistogram all;
+  std::vector<int64_t> want(e.size() - 1, 0);
+  std::mt19937 rng(9);
+  auto expect_bucket = [&](float x) {
+    all.add(x);
+    const size_t i = size_t(std::upper_bound(e.begin(), e.end(), double(x)) - e.begin());
+    ++want[std::min(i, e.size() - 1) - 1];
+  };
+  for (size_t i = 1; i + 1 < e.size(); ++i)
+    for (float x : {float(e[i]), std::nextafter(float(e[i]), 0.0f),
+                    std::nextafter(float(e[i]), float(e[i]) * 2), float(e[i]) * 1.05f})
+      if (std::isfinite(x)) expect_bucket(x);
+  std::uniform_real_distribution<float> exponent(-40, 30);
+  for (int i = 0; i < 10000; ++i)
+    expect_bucket((i % 2 ? -1.0f : 1.0f) * std::pow(10.0f, exponent(rng)));
+  for (float x : {0.0f, -0.0f, std::numeric_limits<float>::max(),
+                  -std::numeric_limits<float>::max(), std::numeric_limits<float>::denorm_min()})
+    expect_bucket(x);
+  EXPECT_EQ(all.counts(), want);
+
+  ValueHistogram m;  // |x| median of {1, -2, 3, 100, -1000}: 3, within 10%
+  for (float v : {1.0f, -2.0f, 3.0f, 100.0f, -1000.0f}) m.add(v);
+  EXPECT_GE(m.median_abs(), 3.0);
+  EXPECT_LE(m.median_abs(), 3.3 + 1e-9);
+  EXPECT_EQ(ValueHistogram().median_abs(), 0.0);
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(CorpusTest, ReadsDocumentsAndRejectsBadOnes) {
+  testing::TinyModelSpec s;
+  auto model = load_model(testing::write_tiny_model(s, "gb_corpus.gguf"), 1);
+  CorpusDocument doc;
+  {
+    CorpusReader r(write_file("gb_c1.jsonl", "{\"tokens\": [1, 2, 3]}\n\n{\"tokens\": [4]}\r\n"),
+                   *model, false);
+    ASSERT_TRUE(r.next(doc));
+    EXPECT_EQ(doc.tokens, (std::vector<int32_t>{1, 2, 3}));
+    EXPECT_EQ(doc.line, 1);
+    ASSERT_TRUE(r.next(doc));
+    EXPECT_EQ(doc.tokens, (std::vector<int32_t>{4}));
+    EXPECT_EQ(doc.line, 3);
+    EXPECT_FALSE(r.next(doc));
+  }
+  auto message = [&](const std::string& path) {
+    try {
+      CorpusReader r(path, *model, false);
+      while (r.next(doc)) {
+      }
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(write_file("gb_c2.txt", "\n \n")).find("corpus has no documents"),
+            std::string::npos);
+  EXPECT_NE(message(write_file("gb_c3.jsonl", "{\"text\": 5}\n")).find(":1: expected"),
+            std::string::npos);
+  // The tiny model has no tokenizer: text needs ids.
+  EXPECT_NE(message(write_file("gb_c4.txt", "hello\n")).find("has no tokenizer"),
+            std::string::npos);
+}
+
+TEST(ActivationStatsTest, NeuronSpecsAreChecked) {
+  EXPECT_EQ(parse_neuron("blocks.1.mlp.hook_post:37").channel, 37);
+  EXPECT_THROW(parse_neuron("blocks.1.mlp.hook_post"), UsageError);
+  EXPECT_THROW(parse_neuron("blocks.1.mlp.hook_post:x"), UsageError);
+  testing::TinyModelSpec s;
+  HookedModel hm(load_model(testing::write_tiny_model(s, "gb_neuron.gguf"), 1));
+  EXPECT_THROW(ActivationStats(hm, {.neurons = {{"blocks.0.mlp.hook_post", 96}}}), UsageError);
+  EXPECT_THROW(ActivationStats(hm, {.neurons = {{"blocks.9.mlp.hook_post", 1}}}), UsageError);
+  EXPECT_NO_THROW(ActivationStats(hm, {.neurons = {{"blocks.0.mlp.hook_post", 95}}}));
+}
+
+}  // namespace
+}  // namespace gb::analysis
