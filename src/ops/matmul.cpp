@@ -71,8 +71,17 @@ std::atomic<Isa>& current_isa() {
 }
 
 std::atomic<GemmPath> gemm_path{GemmPath::Auto};
+std::atomic<bool> quantize_activations{MatmulOptions{}.quantize_activations};
+std::atomic<bool> bf16_activations{MatmulOptions{}.bf16_activations};
 
-bool use_blas(const kernels::DTypeKernel& kernel, int64_t m) {
+// The kernel for dtype t and m rows of x: `rounded` where the options allow it.
+const kernels::Kernel& choose(const kernels::DTypeKernels& k, DType t, int64_t m) {
+  const bool round = is_quantized(t) ? quantize_activations.load(std::memory_order_relaxed)
+                                     : t == DType::BF16 && m > 1 && bf16_activations.load();
+  return round && k.rounded.rows ? k.rounded : k.exact;
+}
+
+bool use_blas(const kernels::Kernel& kernel, int64_t m) {
   switch (gemm_path.load(std::memory_order_relaxed)) {
     case GemmPath::Kernels:
       return false;
@@ -223,6 +232,16 @@ void set_gemm_path(GemmPath path) {
   gemm_path.store(path);
 }
 
+void set_matmul_options(const MatmulOptions& options) {
+  quantize_activations.store(options.quantize_activations);
+  bf16_activations.store(options.bf16_activations);
+}
+
+MatmulOptions matmul_options() {
+  return {.quantize_activations = quantize_activations.load(),
+          .bf16_activations = bf16_activations.load()};
+}
+
 void weight_row(const WeightMatrix& w, int64_t r, float* out) {
   if (int(w.dtype) >= kernels::kWeightDTypes) return dequantize_row(w.dtype, w.row(r), out, w.cols);
   active_kernels().by_dtype[int(w.dtype)].to_f32(w.row(r), out, w.cols);
@@ -238,8 +257,7 @@ void matmul(const float* x, int64_t m, const WeightMatrix& w, const float* bias,
     return;
   }
   const Kernels& kt = active_kernels();
-  const kernels::DTypeKernel& base = kt.by_dtype[int(w.dtype)];
-  const kernels::DTypeKernel& kernel = m > 1 && base.batched ? *base.batched : base;
+  const kernels::Kernel& kernel = choose(kt.by_dtype[int(w.dtype)], w.dtype, m);
   if (use_blas(kernel, m)) {
     sgemm_product(kt, x, m, w, bias, y, pool);
     return;

@@ -1,11 +1,11 @@
 // Linear-layer products with weights in any dtype: y[m, n] = x[m, k] @ W[n, k]ᵀ.
 //
 // Activations are f32; weights stay in their file dtype (F32, F16, BF16, Q8_0, Q4_0) and are
-// converted inside the kernels, block by block. Accumulation is f32. For Q8_0/Q4_0 weights the
-// rows of x are first quantised to 8-bit blocks (as llama.cpp does) and the products are integer
-// dot products per block, scaled by the two block scales; on CPUs with AVX512_BF16, x is rounded
-// to bf16 for BF16 weights when m > 1. F32 products with many rows (m >= 128 or 256, where it
-// measured faster) go to BLAS sgemm.
+// converted inside the kernels, block by block. Accumulation is f32. By default, for Q8_0/Q4_0
+// weights the rows of x are first quantised to 8-bit blocks (as llama.cpp does) and the products
+// are integer dot products per block, scaled by the two block scales; MatmulOptions turn that off
+// (x stays f32) or let BF16 products round x to bf16. F32 products with many rows (m >= 128 or
+// 256, where it measured faster) go to BLAS sgemm.
 //
 // The kernels exist for several instruction sets; the best one the CPU supports is chosen on first
 // use, unless the environment variable GLASSBOX_ISA (generic | avx2 | avx512) or set_isa() says
@@ -43,9 +43,23 @@ Isa active_isa();
 void set_isa(Isa isa);
 
 // Who computes products with m > 1 (tests and benchmarks force one to compare them): Auto picks by
-// the measured thresholds in matmul.cpp; Kernels: the tiled SIMD kernels; Blas: sgemm (via f32
-// panels of W for dtypes other than F32). m = 1 always uses the kernels.
+// the thresholds measured for each kernel (ops/kernels); Kernels: the tiled SIMD kernels; Blas:
+// sgemm with f32 x (on f32 panels of W for dtypes other than F32). m = 1 always uses the kernels.
 enum class GemmPath : uint8_t { Auto, Kernels, Blas };
 void set_gemm_path(GemmPath path);
+
+// How the products may round the activations x for speed (process-wide, like set_isa).
+struct MatmulOptions {
+  // Q8_0/Q4_0 weights: quantise x to 8-bit blocks of 32 (scale = largest |x| / 127) and use
+  // integer dot products, as llama.cpp does: each activation moves by up to half a step, and
+  // products are up to 2x faster. false: x stays f32 and the weights are dequantised in registers,
+  // so products match f32 arithmetic on the same weights to f32 rounding.
+  bool quantize_activations = true;
+  // BF16 weights, m > 1, CPUs with AVX512_BF16: round x to bf16 (relative error up to 2^-8) for
+  // the bf16 dot-product instruction, about 2x faster. false: x stays f32.
+  bool bf16_activations = false;
+};
+void set_matmul_options(const MatmulOptions& options);
+MatmulOptions matmul_options();
 
 }  // namespace gb::ops

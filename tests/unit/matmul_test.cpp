@@ -41,6 +41,7 @@ struct ForcedPaths {
   ~ForcedPaths() {
     set_isa(supported_isas().back());
     set_gemm_path(GemmPath::Auto);
+    set_matmul_options(MatmulOptions{});
   }
 };
 
@@ -184,16 +185,24 @@ class Reference {
   std::vector<double> tol_[3];  // by XFormat
 };
 
-// Which activation format the active kernels use for this dtype (f32 if BLAS does the product).
-kernels::XFormat x_format_of(Isa isa, DType t, int64_t m, GemmPath path) {
-  const bool blas = path == GemmPath::Blas && m > 1;
-  if (blas) return kernels::XFormat::F32;
+// Which activation format matmul uses for this case (f32 if BLAS does the product).
+kernels::XFormat x_format_of(Isa isa, DType t, int64_t m, GemmPath path, MatmulOptions options) {
+  if (path == GemmPath::Blas && m > 1) return kernels::XFormat::F32;
   const auto& table = isa == Isa::Generic                    ? kernels::generic_kernels()
                       : isa == Isa::Avx2                     ? kernels::avx2_kernels()
                       : __builtin_cpu_supports("avx512bf16") ? kernels::avx512_bf16_kernels()
                                                              : kernels::avx512_kernels();
-  const auto& kernel = table.by_dtype[int(t)];
-  return m > 1 && kernel.batched ? kernel.batched->x_format : kernel.x_format;
+  const auto& k = table.by_dtype[int(t)];
+  const bool round = is_quantized(t) ? options.quantize_activations
+                                     : t == DType::BF16 && m > 1 && options.bf16_activations;
+  return round && k.rounded.rows ? k.rounded.x_format : k.exact.x_format;
+}
+
+// The options worth testing for a dtype: the default and the one that changes its kernels.
+std::vector<MatmulOptions> options_for(DType t) {
+  if (is_quantized(t)) return {{.quantize_activations = true}, {.quantize_activations = false}};
+  if (t == DType::BF16) return {{.bf16_activations = false}, {.bf16_activations = true}};
+  return {MatmulOptions{}};
 }
 
 // Runs matmul on every supported ISA and both m > 1 paths, comparing with the reference.
@@ -210,26 +219,30 @@ void check_all_paths(Problem& p, Data data, int variant) {
   float* y = ybuf.data() + (misaligned ? 1 : 0);
   std::memcpy(x, p.x.data(), p.x.size() * 4);
   Reference ref(p, with_bias);
-  for (GemmPath path : {GemmPath::Kernels, GemmPath::Blas}) {
-    if (path == GemmPath::Blas && p.m == 1) continue;  // m = 1 always takes the kernels
-    set_gemm_path(path);
-    for (Isa isa : isas) {
-      set_isa(isa);
-      const auto format = x_format_of(isa, p.dtype, p.m, path);
-      std::fill(ybuf.begin(), ybuf.end(), std::nanf(""));
-      matmul(x, p.m, p.w(), with_bias ? p.bias.data() : nullptr, y, pool);
-      int bad = 0;
-      for (size_t e = 0; e < ref.y().size() && bad < 3; ++e) {
-        const double err = std::fabs(double(y[e]) - ref.y()[e]);
-        const double tol = data == Data::Exact ? 0.0 : ref.tolerance(format)[e];
-        if (!(err <= tol)) {
-          ++bad;
-          ADD_FAILURE() << dtype_name(p.dtype) << " " << isa_name(isa)
-                        << (path == GemmPath::Blas ? " blas" : " kernels") << " k=" << p.k
-                        << " n=" << p.n << " m=" << p.m << " threads=" << threads
-                        << " bias=" << with_bias << " misaligned=" << misaligned
-                        << " at i=" << e / size_t(p.n) << " r=" << e % size_t(p.n) << ": got "
-                        << y[e] << ", want " << ref.y()[e] << " (tolerance " << tol << ")";
+  for (const MatmulOptions& options : options_for(p.dtype)) {
+    set_matmul_options(options);
+    for (GemmPath path : {GemmPath::Kernels, GemmPath::Blas}) {
+      if (path == GemmPath::Blas && p.m == 1) continue;  // m = 1 always takes the kernels
+      set_gemm_path(path);
+      for (Isa isa : isas) {
+        set_isa(isa);
+        const auto format = x_format_of(isa, p.dtype, p.m, path, options);
+        std::fill(ybuf.begin(), ybuf.end(), std::nanf(""));
+        matmul(x, p.m, p.w(), with_bias ? p.bias.data() : nullptr, y, pool);
+        int bad = 0;
+        for (size_t e = 0; e < ref.y().size() && bad < 3; ++e) {
+          const double err = std::fabs(double(y[e]) - ref.y()[e]);
+          const double tol = data == Data::Exact ? 0.0 : ref.tolerance(format)[e];
+          if (!(err <= tol)) {
+            ++bad;
+            ADD_FAILURE() << dtype_name(p.dtype) << " " << isa_name(isa)
+                          << (path == GemmPath::Blas ? " blas" : " kernels")
+                          << " x=" << (format == kernels::XFormat::F32 ? "f32" : "rounded")
+                          << " k=" << p.k << " n=" << p.n << " m=" << p.m << " threads=" << threads
+                          << " bias=" << with_bias << " misaligned=" << misaligned
+                          << " at i=" << e / size_t(p.n) << " r=" << e % size_t(p.n) << ": got "
+                          << y[e] << ", want " << ref.y()[e] << " (tolerance " << tol << ")";
+          }
         }
       }
     }

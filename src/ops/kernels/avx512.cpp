@@ -254,35 +254,38 @@ void quantize_q8(const float* x, int64_t n, float* d, int8_t* q, int32_t* s) {
   }
 }
 
-constexpr Kernels kAvx512 = {
-    .name = "avx512",
-    .by_dtype = {{.x_format = XFormat::F32,
-                  .rows = tiled_rows<FloatTiles<F32>>,
-                  .to_f32 = float_to_f32<F32>,
-                  .blas_min_rows = 256},
-                 {.x_format = XFormat::F32,
-                  .rows = tiled_rows<FloatTiles<F16>>,
-                  .to_f32 = float_to_f32<F16>,
-                  .blas_min_rows = kNoBlas},
-                 {.x_format = XFormat::F32,
-                  .rows = tiled_rows<FloatTiles<BF16>>,
-                  .to_f32 = float_to_f32<BF16>,
-                  .blas_min_rows = kNoBlas},
-                 {.x_format = XFormat::Q8,
-                  .rows = tiled_rows<QuantTiles<Q8_0>>,
-                  .to_f32 = q8_0_to_f32,
-                  .blas_min_rows = kNoBlas},
-                 {.x_format = XFormat::Q8,
-                  .rows = tiled_rows<QuantTiles<Q4_0>>,
-                  .to_f32 = q4_0_to_f32,
-                  .blas_min_rows = kNoBlas}},
-    .quantize_q8 = quantize_q8,
-};
+// Q8_0/Q4_0 with f32 x (exact) use the AVX2 kernels: the same 256-bit work, nothing to gain.
+Kernels make_table() {
+  const Kernels& avx2 = avx2_kernels();
+  return {
+      .name = "avx512",
+      .by_dtype =
+          {
+              {.to_f32 = float_to_f32<F32>,
+               .exact = {.rows = tiled_rows<FloatTiles<F32>>, .blas_min_rows = 256},
+               .rounded = {}},
+              {.to_f32 = float_to_f32<F16>,
+               .exact = {.rows = tiled_rows<FloatTiles<F16>>},
+               .rounded = {}},
+              {.to_f32 = float_to_f32<BF16>,
+               .exact = {.rows = tiled_rows<FloatTiles<BF16>>},
+               .rounded = {}},
+              {.to_f32 = q8_0_to_f32,
+               .exact = avx2.by_dtype[int(DType::Q8_0)].exact,
+               .rounded = {.x_format = XFormat::Q8, .rows = tiled_rows<QuantTiles<Q8_0>>}},
+              {.to_f32 = q4_0_to_f32,
+               .exact = avx2.by_dtype[int(DType::Q4_0)].exact,
+               .rounded = {.x_format = XFormat::Q8, .rows = tiled_rows<QuantTiles<Q4_0>>}},
+          },
+      .quantize_q8 = quantize_q8,
+  };
+}
 
 }  // namespace
 
 const Kernels& avx512_kernels() {
-  return kAvx512;
+  static const Kernels table = make_table();
+  return table;
 }
 
 }  // namespace gb::ops::kernels

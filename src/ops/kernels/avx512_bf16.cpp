@@ -4,7 +4,7 @@
 // vdpbf16ps multiplies pairs of bf16 values and adds both products to an f32 lane, 32 columns per
 // 512-bit step: twice the multiply-adds of f32 FMAs. Both operands must be bf16, so x is rounded
 // to bf16 first (nearest even; relative error <= 2^-8 per element), as llama.cpp does for its
-// BF16 weights. Used for m > 1 only.
+// BF16 weights. Used for m > 1 only, and only when allowed (ops::set_bf16_round_activations).
 #include <immintrin.h>
 
 #include <type_traits>
@@ -81,15 +81,10 @@ void to_bf16(const float* x, int64_t n, uint16_t* out) {
   }
 }
 
-// For m = 1 the weights stream from memory at the same speed either way (measured), so GEMV
-// keeps the exact f32 x of the plain AVX-512 kernel.
-constexpr DTypeKernel kBf16Batched = {
-    .x_format = XFormat::BF16, .rows = tiled_rows<Bf16Tiles>, .blas_min_rows = kNoBlas};
-
 Kernels make_table() {
   Kernels t = avx512_kernels();
   t.name = "avx512+bf16";
-  t.by_dtype[int(DType::BF16)].batched = &kBf16Batched;
+  t.by_dtype[int(DType::BF16)].rounded = {.x_format = XFormat::BF16, .rows = tiled_rows<Bf16Tiles>};
   t.to_bf16 = to_bf16;
   return t;
 }

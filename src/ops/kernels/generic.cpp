@@ -143,28 +143,31 @@ void quantize_q8(const float* x, int64_t n, float* d, int8_t* q, int32_t* s) {
   }
 }
 
+// m > 1 goes to BLAS (with f32 x) for every dtype.
 constexpr Kernels kGeneric = {
     .name = "generic",
-    .by_dtype = {{.x_format = XFormat::F32,
-                  .rows = float_rows<f32_to_f32>,
-                  .to_f32 = f32_to_f32,
-                  .blas_min_rows = 2},
-                 {.x_format = XFormat::F32,
-                  .rows = float_rows<f16_to_f32_row>,
-                  .to_f32 = f16_to_f32_row,
-                  .blas_min_rows = 2},
-                 {.x_format = XFormat::F32,
-                  .rows = float_rows<bf16_to_f32_row>,
-                  .to_f32 = bf16_to_f32_row,
-                  .blas_min_rows = 2},
-                 {.x_format = XFormat::Q8,
-                  .rows = quant_rows<BlockQ8_0>,
-                  .to_f32 = q8_0_to_f32,
-                  .blas_min_rows = 2},
-                 {.x_format = XFormat::Q8,
-                  .rows = quant_rows<BlockQ4_0>,
-                  .to_f32 = q4_0_to_f32,
-                  .blas_min_rows = 2}},
+    .by_dtype =
+        {
+            {.to_f32 = f32_to_f32,
+             .exact = {.rows = float_rows<f32_to_f32>, .blas_min_rows = 2},
+             .rounded = {}},
+            {.to_f32 = f16_to_f32_row,
+             .exact = {.rows = float_rows<f16_to_f32_row>, .blas_min_rows = 2},
+             .rounded = {}},
+            {.to_f32 = bf16_to_f32_row,
+             .exact = {.rows = float_rows<bf16_to_f32_row>, .blas_min_rows = 2},
+             .rounded = {}},
+            {.to_f32 = q8_0_to_f32,
+             .exact = {.rows = float_rows<q8_0_to_f32>, .blas_min_rows = 2},
+             .rounded = {.x_format = XFormat::Q8,
+                         .rows = quant_rows<BlockQ8_0>,
+                         .blas_min_rows = 2}},
+            {.to_f32 = q4_0_to_f32,
+             .exact = {.rows = float_rows<q4_0_to_f32>, .blas_min_rows = 2},
+             .rounded = {.x_format = XFormat::Q8,
+                         .rows = quant_rows<BlockQ4_0>,
+                         .blas_min_rows = 2}},
+        },
     .quantize_q8 = quantize_q8,
 };
 

@@ -19,7 +19,7 @@ namespace gb::ops::kernels {
 enum class XFormat : uint8_t {
   F32,   // as given
   Q8,    // quantised to Q8 blocks (QuantizedRows), for integer dot products with Q8_0/Q4_0
-  BF16,  // rounded to bf16, for the AVX-512 BF16 dot-product instruction
+  BF16,  // rounded to bf16, for the AVX512_BF16 dot-product instruction
 };
 
 // Activation rows quantised in blocks of 32 like Q8_0, but with an f32 scale and the sum of the
@@ -49,15 +49,21 @@ using ToF32Fn = void (*)(const void* src, float* dst, int64_t n);
 // "Never": no BLAS for this dtype; the kernel beats sgemm on f32 panels at every m.
 inline constexpr int64_t kNoBlas = INT64_MAX;
 
-struct DTypeKernel {
+// One way to compute a product: the form of x it reads, and the function.
+struct Kernel {
   XFormat x_format = XFormat::F32;
   RowsFn rows = nullptr;
-  ToF32Fn to_f32 = nullptr;  // n weights (a multiple of the block size) to f32
-  // From this many x rows on, BLAS sgemm (on f32 panels of W unless F32) beats `rows`
-  // (measured with bench/matmul_bench.cpp).
+  // From this many x rows on, BLAS sgemm (with f32 x, on f32 panels of W unless F32) beats
+  // `rows` (measured with bench/matmul_bench.cpp).
   int64_t blas_min_rows = kNoBlas;
-  // Another kernel for m > 1, if any (one that pays off only when weights are reused).
-  const DTypeKernel* batched = nullptr;
+};
+
+struct DTypeKernels {
+  ToF32Fn to_f32 = nullptr;  // n weights (a multiple of the block size) to f32
+  Kernel exact;              // x as f32
+  // Faster, with x rounded to a narrower type first (rows == nullptr: none): Q8 blocks for
+  // Q8_0/Q4_0, bf16 for BF16 (m > 1). matmul uses it when ops::MatmulOptions allow.
+  Kernel rounded;
 };
 
 inline constexpr int kWeightDTypes = 5;  // F32, F16, BF16, Q8_0, Q4_0 (DType values 0..4)
@@ -66,7 +72,7 @@ static_assert(int(DType::F32) == 0 && int(DType::F16) == 1 && int(DType::BF16) =
 
 struct Kernels {
   const char* name = "";
-  DTypeKernel by_dtype[kWeightDTypes];
+  DTypeKernels by_dtype[kWeightDTypes];
   // Quantises n values of x (n a multiple of 32) into QuantizedRows form: d[n/32], q[n], s[n/32].
   // Same rounding as quantize_row(Q8_0) (round half away from zero), f32 scale amax / 127.
   void (*quantize_q8)(const float* x, int64_t n, float* d, int8_t* q, int32_t* s) = nullptr;
@@ -82,7 +88,7 @@ const float* f16_table();
 const Kernels& generic_kernels();
 const Kernels& avx2_kernels();
 const Kernels& avx512_kernels();
-// avx512_kernels() plus the AVX512_BF16 kernel for BF16 weights with m > 1.
+// avx512_kernels() plus the AVX512_BF16 kernel for BF16 weights with m > 1 (`rounded`).
 const Kernels& avx512_bf16_kernels();
 
 }  // namespace gb::ops::kernels
