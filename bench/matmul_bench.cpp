@@ -2,10 +2,11 @@
 // 512, prefill), with OpenBLAS sgemv/sgemm on the same f32 shapes and the machine's memory read
 // bandwidth measured in the same run.
 //
-//   build/bench/gb_benchmarks --benchmark_filter='membw|gemv/.*/n4096_k4096'
-//   build/bench/gb_benchmarks --benchmark_filter='gemm/m128/.*/n4096_k4096'
+//   build/bench/gb_benchmarks --benchmark_filter='membw|sgemv/n4096_k4096|gemv/.*/n4096_k4096'
+//   build/bench/gb_benchmarks --benchmark_filter='sgemm/m128/n4096_k4096|gemm/m128/.*/n4096_k4096'
 //
-// Names: gemv/<dtype>/<isa>/n<rows>_k<cols>/threads:<t>, gemm/m<m>/<dtype>/<isa>/<path>/...,
+// Names: gemv/<variant>/<isa>/n<rows>_k<cols>/threads:<t>, gemm/m<m>/<variant>/<isa>/<path>/...
+// (variant: dtype, or dtype:f32x / dtype:bf16x for the activation options, see Variant),
 // openblas/{sgemv,sgemm}/..., membw/threads:<t>. Counters:
 //   weights_GBps  bytes of W read per second (GEMV), 1 GB = 1e9 bytes
 //   bw_frac       weights_GBps over the streaming read bandwidth (membw) with as many threads
@@ -39,7 +40,19 @@ struct Shape {
 constexpr Shape kShapes[] = {{4096, 4096}, {3072, 768}, {768, 3072}};
 constexpr Shape kGemmShapes[] = {{4096, 4096}, {3072, 768}};
 constexpr int kThreads[] = {1, 2};
-constexpr DType kDtypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0};
+// A weight dtype and how the activations may be rounded (ops::MatmulOptions): "q8_0:f32x" keeps
+// x in f32 for Q8_0 weights, "bf16:bf16x" rounds x to bf16 for BF16 weights (m > 1 only).
+struct Variant {
+  DType dtype;
+  ops::MatmulOptions options;
+  const char* name;
+};
+const Variant kVariants[] = {
+    {DType::F32, {}, "f32"},   {DType::F16, {}, "f16"},
+    {DType::BF16, {}, "bf16"}, {DType::BF16, {.bf16_activations = true}, "bf16:bf16x"},
+    {DType::Q8_0, {}, "q8_0"}, {DType::Q8_0, {.quantize_activations = false}, "q8_0:f32x"},
+    {DType::Q4_0, {}, "q4_0"}, {DType::Q4_0, {.quantize_activations = false}, "q4_0:f32x"},
+};
 constexpr size_t kColdBytes = size_t(256) << 20;  // GEMV weight copies and bandwidth buffer
 
 std::string shape_name(Shape s) {
@@ -164,14 +177,16 @@ void openblas_sgemv(benchmark::State& state, Shape s, int threads) {
   state.counters["weights_GBps"] = double(w.bytes) / sec / 1e9;
 }
 
-void gemv(benchmark::State& state, DType t, ops::Isa isa, Shape s, int threads) {
+void gemv(benchmark::State& state, Variant v, ops::Isa isa, Shape s, int threads) {
   ops::set_isa(isa);
-  const Weights w(t, s, true);
+  ops::set_matmul_options(v.options);
+  const Weights w(v.dtype, s, true);
   const auto x = random_floats(size_t(s.k));
   std::vector<float> y(size_t(s.n));
   ThreadPool& tp = pool(threads);
   const double sec = timed_loop(
       state, [&](int64_t i) { ops::matmul(x.data(), 1, w.at(i), nullptr, y.data(), tp); });
+  ops::set_matmul_options({});
   const double gbps = double(w.bytes) / sec / 1e9;
   state.counters["weights_GBps"] = gbps;
   if (auto bw = results().find(cat("membw/", threads)); bw != results().end())
@@ -196,17 +211,19 @@ void openblas_sgemm(benchmark::State& state, int64_t m, Shape s, int threads) {
   state.counters["GFLOPs"] = 2.0 * double(m * s.n * s.k) / sec / 1e9;
 }
 
-void gemm(benchmark::State& state, int64_t m, DType t, ops::Isa isa, ops::GemmPath path, Shape s,
+void gemm(benchmark::State& state, int64_t m, Variant v, ops::Isa isa, ops::GemmPath path, Shape s,
           int threads) {
   ops::set_isa(isa);
   ops::set_gemm_path(path);
-  const Weights w(t, s, false);
+  ops::set_matmul_options(v.options);
+  const Weights w(v.dtype, s, false);
   const auto x = random_floats(size_t(m * s.k));
   std::vector<float> y(size_t(m * s.n));
   ThreadPool& tp = pool(threads);
   const double sec =
       timed_loop(state, [&](int64_t) { ops::matmul(x.data(), m, w.at(0), nullptr, y.data(), tp); });
   ops::set_gemm_path(ops::GemmPath::Auto);
+  ops::set_matmul_options({});
   state.counters["GFLOPs"] = 2.0 * double(m * s.n * s.k) / sec / 1e9;
   if (auto ref = results().find(cat("sgemm/", m, "/", shape_name(s), "/", threads));
       ref != results().end())
@@ -239,27 +256,27 @@ const bool registered = [] {
   for (Shape s : kShapes)
     for (int th : kThreads)
       add(cat("openblas/sgemv/", shape_name(s), "/threads:", th), 0.3, openblas_sgemv, s, th);
-  for (DType t : kDtypes)
+  for (const Variant& v : kVariants)
     for (ops::Isa isa : isas())
       for (Shape s : kShapes)
         for (int th : kThreads)
-          add(cat("gemv/", dtype_name(t), "/", ops::isa_name(isa), "/", shape_name(s),
-                  "/threads:", th),
-              0.3, gemv, t, isa, s, th);
+          if (!v.options.bf16_activations)  // only m > 1 rounds x to bf16
+            add(cat("gemv/", v.name, "/", ops::isa_name(isa), "/", shape_name(s), "/threads:", th),
+                0.3, gemv, v, isa, s, th);
   for (int64_t m : {128, 512}) {
     for (Shape s : kGemmShapes)
       for (int th : kThreads)
         add(cat("openblas/sgemm/m", m, "/", shape_name(s), "/threads:", th), 0.3, openblas_sgemm, m,
             s, th);
-    for (DType t : kDtypes)
+    for (const Variant& v : kVariants)
       for (ops::Isa isa : isas())
         for (ops::GemmPath path : {ops::GemmPath::Kernels, ops::GemmPath::Blas})
           for (Shape s : kGemmShapes)
             for (int th : kThreads)
               if (isa != ops::Isa::Generic)  // generic m > 1 is BLAS on converted panels
-                add(cat("gemm/m", m, "/", dtype_name(t), "/", ops::isa_name(isa), "/",
-                        path_name(path), "/", shape_name(s), "/threads:", th),
-                    0.3, gemm, m, t, isa, path, s, th);
+                add(cat("gemm/m", m, "/", v.name, "/", ops::isa_name(isa), "/", path_name(path),
+                        "/", shape_name(s), "/threads:", th),
+                    0.3, gemm, m, v, isa, path, s, th);
   }
   return true;
 }();
