@@ -22,7 +22,7 @@ struct StatsArgs {
   int64_t max_docs = 0;
   std::vector<std::string> hooks;
   std::vector<std::string> neurons;
-  analysis::StatsOptions options;
+  analysis::StatsOptions options{.batch = 8};
   std::string out;
   bool json = false;
 };
@@ -110,11 +110,13 @@ void run_stats(StatsArgs& a) {
   analysis::ActivationStats stats(hm, a.options);
   if (have_prompt) {
     stats.add_document(a.prompt.ids(m));
+    stats.flush();
   } else {
     analysis::CorpusReader reader(a.corpus, m, a.prompt.bos || analysis::default_bos(m));
     analysis::CorpusDocument doc;
     while ((a.max_docs == 0 || stats.documents() < a.max_docs) && reader.next(doc))
       stats.add_document(doc.tokens, doc.line);
+    stats.flush();
   }
   if (stats.split_documents() > 0)
     std::fprintf(
@@ -167,6 +169,8 @@ void add_stats_command(CLI::App& app) {
   cmd->add_option("--window", args->options.window,
                   "Positions per forward pass; longer documents are split (default: the model's "
                   "context, at most 1024)");
+  cmd->add_option("--batch", args->options.batch,
+                  "Documents (windows) run together in one forward pass (default 8)");
   cmd->add_option("-o,--out", args->out, "Write stats.json and per-hook .npy files to this folder");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args] { run_stats(*args); });
