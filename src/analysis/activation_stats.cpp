@@ -17,6 +17,9 @@ const char* const kDefaultStatsHooks =
 
 namespace {
 
+// Values per hook call from which counting is split over the model's threads.
+constexpr int64_t kParallelValues = 1 << 16;
+
 bool is_attention_matrix(HookSite s) {
   return s == HookSite::AttnScores || s == HookSite::Pattern || s == HookSite::CrossScores ||
          s == HookSite::CrossPattern;
@@ -176,9 +179,26 @@ void ActivationStats::count_attention(HookStats& h, const HookPoint& point, cons
 void ActivationStats::count_rows(HookStats& h, const float* rows, int64_t n, const Window& w,
                                  int64_t pos0) {
   const int64_t C = h.channels.channels();
-  h.channels.add_rows(rows, n);
-  for (int64_t i = 0; i < n * C; ++i)
-    if (std::isfinite(rows[i])) h.histogram.add(rows[i]);
+  ThreadPool& pool = model_.model().pool();
+  if (n * C < kParallelValues || pool.size() == 1) {
+    h.channels.add_rows(rows, n);
+    for (int64_t i = 0; i < n * C; ++i)
+      if (std::isfinite(rows[i])) h.histogram.add(rows[i]);
+  } else {
+    // Channels split over the threads (each channel's statistics computed exactly as serially);
+    // the histogram from per-thread partial counts, summed.
+    pool.parallel_for(
+        C, [&](int64_t c0, int64_t c1) { h.channels.add_rows(rows, n, c0, c1); }, 16);
+    std::vector<ValueHistogram> parts(size_t(pool.size()));
+    pool.parallel_for(pool.size(), [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t begin = n * C * t / pool.size(), end = n * C * (t + 1) / pool.size();
+        for (int64_t i = begin; i < end; ++i)
+          if (std::isfinite(rows[i])) parts[size_t(t)].add(rows[i]);
+      }
+    });
+    for (const ValueHistogram& p : parts) h.histogram.merge(p);
+  }
   h.positions += n;
   note_neurons(h, rows, n, w, pos0);
 }
