@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/npy.h"
 
 namespace gb::analysis {
@@ -408,15 +409,7 @@ std::vector<std::string> write_stats(const std::string& dir, const ActivationSta
     put("hist_counts", counts, {int64_t(counts.size())});
     put("hist_edges", edges, {int64_t(edges.size())});
   }
-  {
-    const std::string partial = manifest.string() + ".partial";
-    std::ofstream f(partial, std::ios::trunc);
-    if (!f) fail(manifest.string(), ": cannot create");
-    f << stats_json.dump(2) << "\n";
-    f.close();
-    if (!f) fail(manifest.string(), ": write failed (disk full?)");
-    fs::rename(partial, manifest);
-  }
+  io::write_file_atomically(manifest.string(), stats_json.dump(2) + "\n");
   written.push_back("stats.json");
   return written;
 }

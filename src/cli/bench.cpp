@@ -312,7 +312,8 @@ void run_bench(BenchArgs a) {
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed and peak memory");
   auto args = std::make_shared<BenchArgs>();
-  cmd->add_option("-m,--model", args->model.path, "Model file or checkpoint folder")->required();
+  cmd->add_option("-m,--model", args->model.path,
+                  "Model file or checkpoint folder (default: the demo model)");
   cmd->add_option("-t,--threads", args->threads,
                   "Thread counts to measure (default: 1 and all cores; clamped to the cores)");
   cmd->add_option("--prefill", args->prefill, "Prompt lengths for prefill (default 128 512)");

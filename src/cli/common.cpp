@@ -1,13 +1,15 @@
 #include "cli/common.h"
 
 #include "core/error.h"
+#include "model/default_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gb::cli {
 
 void ModelArgs::add(CLI::App* cmd) {
-  cmd->add_option("-m,--model", path, "Model: a .gguf file or a Hugging Face checkpoint folder")
-      ->required();
+  cmd->add_option("-m,--model", path,
+                  "Model: a .gguf file or a Hugging Face checkpoint folder (default: the shipped "
+                  "demo model)");
   cmd->add_option("-t,--threads", threads, "Threads (default: one per core)");
 }
 
@@ -21,7 +23,7 @@ std::unique_ptr<Model> ModelArgs::load() const {
                  n, hw, hw);
     n = hw;
   }
-  return load_model(path, n);
+  return load_model(resolve_model_path(path), n);
 }
 
 void PromptArgs::add(CLI::App* cmd) {
