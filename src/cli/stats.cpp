@@ -25,7 +25,7 @@ struct StatsArgs {
   int64_t max_docs = 0;
   std::vector<std::string> hooks;
   std::vector<std::string> neurons;
-  analysis::StatsOptions options;
+  analysis::StatsOptions options{.batch = 8};
   std::string out;
   std::string tensorboard;
   bool json = false;
@@ -122,11 +122,13 @@ void run_stats(StatsArgs& a) {
   }
   if (have_prompt) {
     stats.add_document(a.prompt.ids(m));
+    stats.flush();
   } else {
     analysis::CorpusReader reader(a.corpus, m, a.prompt.bos || analysis::default_bos(m));
     analysis::CorpusDocument doc;
     while ((a.max_docs == 0 || stats.documents() < a.max_docs) && reader.next(doc))
       stats.add_document(doc.tokens, doc.line);
+    stats.flush();
   }
   if (stats.split_documents() > 0)
     std::fprintf(
@@ -185,6 +187,8 @@ void add_stats_command(CLI::App& app) {
   cmd->add_option("--window", args->options.window,
                   "Positions per forward pass; longer documents are split (default: the model's "
                   "context, at most 1024)");
+  cmd->add_option("--batch", args->options.batch,
+                  "Documents (windows) run together in one forward pass (default 8)");
   cmd->add_option("-o,--out", args->out, "Write stats.json and per-hook .npy files to this folder");
   cmd->add_option("--tensorboard", args->tensorboard,
                   "Also write TensorBoard summaries to this log directory: each hook's histogram "
