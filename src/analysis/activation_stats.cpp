@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/npy.h"
 
 namespace gb::analysis {
@@ -16,6 +17,9 @@ const char* const kDefaultStatsHooks =
     "blocks.*.hook_attn_out,blocks.*.hook_mlp_out,blocks.*.mlp.hook_pre,blocks.*.mlp.hook_post";
 
 namespace {
+
+// Values per hook call from which counting is split over the model's threads.
+constexpr int64_t kParallelValues = 1 << 16;
 
 bool is_attention_matrix(HookSite s) {
   return s == HookSite::AttnScores || s == HookSite::Pattern || s == HookSite::CrossScores ||
@@ -82,6 +86,7 @@ ActivationStats::ActivationStats(HookedModel& model, StatsOptions options)
                  ") are not supported here");
   hook_index_.assign(plan_->selections().size(), -1);
   window_ = options_.window > 0 ? options_.window : std::min<int64_t>(c.n_ctx, 1024);
+  if (options_.batch < 1) usage_fail("the batch must hold at least one window");
   if (window_ <= 0) usage_fail("the window must be positive");
   if (c.family == Family::Gpt2 && window_ > c.n_ctx)
     usage_fail("window of ", window_, " positions exceeds the model's ", c.n_ctx,
@@ -90,16 +95,46 @@ ActivationStats::ActivationStats(HookedModel& model, StatsOptions options)
 
 void ActivationStats::add_document(std::span<const int32_t> tokens, int64_t line) {
   if (tokens.empty()) return;
-  doc_ = tokens;
-  line_ = line;
+  const auto doc = std::make_shared<const std::vector<int32_t>>(tokens.begin(), tokens.end());
   if (int64_t(tokens.size()) > window_) ++split_;
   for (int64_t start = 0; start < int64_t(tokens.size()); start += window_) {
-    doc_offset_ = start;
     const int64_t len = std::min<int64_t>(window_, int64_t(tokens.size()) - start);
-    model_.run_observed(tokens.subspan(size_t(start), size_t(len)), *plan_, *this);
+    // A batch holds at most 4096 padded positions (or one window), bounding its activations.
+    int64_t longest = len;
+    for (const Window& w : pending_) longest = std::max(longest, w.length);
+    if (int64_t(pending_.size() + 1) * longest > std::max<int64_t>(window_, 4096)) flush();
+    pending_.push_back({doc, start, len, documents_, line});
+    if (int(pending_.size()) >= std::max(1, options_.batch)) flush();
   }
   tokens_ += int64_t(tokens.size());
   ++documents_;
+}
+
+void ActivationStats::flush() {
+  if (pending_.empty()) return;
+  std::vector<std::span<const int32_t>> rows;
+  for (const Window& w : pending_)
+    rows.push_back(std::span(*w.doc).subspan(size_t(w.offset), size_t(w.length)));
+  try {
+    if (observers_)
+      model_.run_batch_observed(rows, observers_->mask(), *observers_);
+    else
+      model_.run_batch_observed(rows, plan_->mask(), *this);
+  } catch (...) {
+    pending_.clear();
+    throw;
+  }
+  pending_.clear();
+}
+
+void ActivationStats::also_observe(Observer& observer, const HookMask& mask) {
+  flush();
+  options_.batch = 1;
+  if (!observers_) {
+    observers_ = std::make_unique<ObserverList>(model_.model().config().n_layers);
+    observers_->add(*this, plan_->mask());
+  }
+  observers_->add(observer, mask);
 }
 
 HookStats& ActivationStats::stats_for(size_t selection, const TensorView& t) {
@@ -121,47 +156,87 @@ void ActivationStats::on_hook(const HookPoint& point, TensorView& t) {
   const HookSelection* sel = plan_->find(point);
   if (!sel) return;
   HookStats& h = stats_for(size_t(sel - plan_->selections().data()), t);
-  if (is_attention_matrix(point.site)) {
-    // [b, n_heads, q, k]: each query row's keys 0 .. pos0 + q (all keys for cross-attention).
-    const int64_t heads = t.shape[1], q_len = t.shape[2], k_len = t.shape[3];
-    const bool causal = point.site == HookSite::AttnScores || point.site == HookSite::Pattern;
-    for (int64_t b = 0; b < t.shape[0]; ++b)
-      for (int64_t hd = 0; hd < heads; ++hd)
-        for (int64_t q = 0; q < q_len; ++q) {
-          const float* row = t.data + ((b * heads + hd) * q_len + q) * k_len;
-          const int64_t n = causal ? std::min(k_len, point.pos0 + q + 1) : k_len;
-          h.channels.add_values(hd, {row, size_t(n)});
-          for (int64_t k = 0; k < n; ++k)
-            if (std::isfinite(row[k])) h.histogram.add(row[k]);
-        }
-    h.positions += t.shape[0] * q_len;
-    return;
+  // Batch row b holds window pending_[b]; its rows past the window's length are padding. Seen
+  // from a forward pass this class did not start, every row counts.
+  static const Window whole{nullptr, 0, INT64_MAX / 2, 0, 0};
+  const int64_t per_row = t.numel() / t.shape[0];
+  for (int64_t b = 0; b < t.shape[0]; ++b) {
+    const Window& w = size_t(b) < pending_.size() ? pending_[size_t(b)] : whole;
+    const float* data = t.data + b * per_row;
+    if (is_attention_matrix(point.site)) {
+      const int64_t q_len = t.shape[2];
+      count_attention(h, point, data, t.shape[1], q_len, std::min(q_len, w.length), t.shape[3]);
+    } else {
+      const int64_t C = h.channels.channels();
+      const int64_t n = std::min(per_row / C, w.length - point.pos0);
+      count_rows(h, data, n, w, point.pos0);
+    }
   }
-  const int64_t C = h.channels.channels(), rows = t.numel() / C;
-  h.channels.add_rows(t.data, rows);
-  for (int64_t i = 0; i < rows * C; ++i)
-    if (std::isfinite(t.data[i])) h.histogram.add(t.data[i]);
-  h.positions += rows;
-  note_neurons(h, t, point.pos0);
 }
 
-void ActivationStats::note_neurons(const HookStats& h, const TensorView& t, int64_t pos0) {
-  const int64_t C = h.channels.channels(), rows = t.numel() / C;
+void ActivationStats::count_attention(HookStats& h, const HookPoint& point, const float* m,
+                                      int64_t heads, int64_t q_len, int64_t q_valid,
+                                      int64_t k_len) {
+  // [n_heads, q, k]: each query row's keys 0 .. pos0 + q (all keys for cross-attention).
+  const bool causal = point.site == HookSite::AttnScores || point.site == HookSite::Pattern;
+  for (int64_t hd = 0; hd < heads; ++hd)
+    for (int64_t q = 0; q < q_valid; ++q) {
+      const float* row = m + (hd * q_len + q) * k_len;
+      const int64_t n = causal ? std::min(k_len, point.pos0 + q + 1) : k_len;
+      h.channels.add_values(hd, {row, size_t(n)});
+      for (int64_t k = 0; k < n; ++k)
+        if (std::isfinite(row[k])) h.histogram.add(row[k]);
+    }
+  h.positions += q_valid;
+}
+
+void ActivationStats::count_rows(HookStats& h, const float* rows, int64_t n, const Window& w,
+                                 int64_t pos0) {
+  const int64_t C = h.channels.channels();
+  ThreadPool& pool = model_.model().pool();
+  if (n * C < kParallelValues || pool.size() == 1) {
+    h.channels.add_rows(rows, n);
+    for (int64_t i = 0; i < n * C; ++i)
+      if (std::isfinite(rows[i])) h.histogram.add(rows[i]);
+  } else {
+    // Channels split over the threads (each channel's statistics computed exactly as serially);
+    // the histogram from per-thread partial counts, summed.
+    pool.parallel_for(
+        C, [&](int64_t c0, int64_t c1) { h.channels.add_rows(rows, n, c0, c1); }, 16);
+    std::vector<ValueHistogram> parts(size_t(pool.size()));
+    pool.parallel_for(pool.size(), [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t begin = n * C * t / pool.size(), end = n * C * (t + 1) / pool.size();
+        for (int64_t i = begin; i < end; ++i)
+          if (std::isfinite(rows[i])) parts[size_t(t)].add(rows[i]);
+      }
+    });
+    for (const ValueHistogram& p : parts) h.histogram.merge(p);
+  }
+  h.positions += n;
+  note_neurons(h, rows, n, w, pos0);
+}
+
+void ActivationStats::note_neurons(const HookStats& h, const float* rows, int64_t n,
+                                   const Window& w, int64_t pos0) {
+  if (!w.doc) return;
+  const int64_t C = h.channels.channels();
+  const std::vector<int32_t>& doc = *w.doc;
   for (NeuronContexts& nc : contexts_) {
     if (nc.neuron.hook != h.name) continue;
     auto& top = nc.top;
-    for (int64_t r = 0; r < rows; ++r) {
-      const float v = t.data[r * C + nc.neuron.channel];
+    for (int64_t r = 0; r < n; ++r) {
+      const float v = rows[r * C + nc.neuron.channel];
       if (!std::isfinite(v)) continue;
       if (int(top.size()) == options_.top_k && v <= top.back().value) continue;
-      const int64_t pos = doc_offset_ + pos0 + r;
+      const int64_t pos = w.offset + pos0 + r;
       const int64_t from = std::max<int64_t>(0, pos - options_.context_before);
-      const int64_t to = std::min<int64_t>(int64_t(doc_.size()), pos + options_.context_after + 1);
+      const int64_t to = std::min<int64_t>(int64_t(doc.size()), pos + options_.context_after + 1);
       ActivatingContext ctx{v,
-                            documents_,
-                            line_,
+                            w.document,
+                            w.line,
                             pos,
-                            std::vector<int32_t>(doc_.begin() + from, doc_.begin() + to),
+                            std::vector<int32_t>(doc.begin() + from, doc.begin() + to),
                             pos - from};
       auto at = std::upper_bound(top.begin(), top.end(), v,
                                  [](float x, const ActivatingContext& c) { return x > c.value; });
@@ -347,15 +422,7 @@ std::vector<std::string> write_stats(const std::string& dir, const ActivationSta
     put("hist_counts", counts, {int64_t(counts.size())});
     put("hist_edges", edges, {int64_t(edges.size())});
   }
-  {
-    const std::string partial = manifest.string() + ".partial";
-    std::ofstream f(partial, std::ios::trunc);
-    if (!f) fail(manifest.string(), ": cannot create");
-    f << stats_json.dump(2) << "\n";
-    f.close();
-    if (!f) fail(manifest.string(), ": write failed (disk full?)");
-    fs::rename(partial, manifest);
-  }
+  io::write_file_atomically(manifest.string(), stats_json.dump(2) + "\n");
   written.push_back("stats.json");
   return written;
 }

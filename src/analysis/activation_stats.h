@@ -14,9 +14,14 @@
 //    |x| of their hook (the median read from the histogram, within its 10% buckets);
 //  - the top-k activating contexts of chosen neurons.
 // Documents longer than the window are split into windows, each run from an empty KV cache.
+// Windows are run `batch` at a time in one forward pass (right-padded to the longest; the padding
+// is not counted), so a corpus of short documents runs at matrix-matrix speed; flush() runs the
+// windows still queued and must come before the results are read. As a plain Observer of a
+// forward pass it did not start, it counts every row it is shown (no top contexts then).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <span>
 #include <string>
@@ -26,6 +31,7 @@
 #include "analysis/tokens.h"
 #include "analysis/value_histogram.h"
 #include "observe/hooked_model.h"
+#include "observe/interventions.h"
 
 namespace gb::analysis {
 
@@ -49,6 +55,7 @@ struct StatsOptions {
   int context_before = 8;  // tokens shown before an activating token
   int context_after = 2;   // and after it
   int64_t window = 0;      // positions per forward pass; 0: min(n_ctx, 1024)
+  int batch = 1;           // windows per forward pass (1: each document is run as it is added)
 };
 
 struct HookStats {
@@ -96,8 +103,15 @@ class ActivationStats : public Observer {
  public:
   ActivationStats(HookedModel& model, StatsOptions options);
 
-  // Runs one document (window by window) and counts what the hooks see.
+  // Queues one document's windows and runs every full batch of them (with batch = 1: runs the
+  // document now).
   void add_document(std::span<const int32_t> tokens, int64_t line = 0);
+  // Runs the windows still queued.
+  void flush();
+  // Also shows `observer` the hooks of `mask` in the same forward passes (e.g. the attention
+  // summaries of `stats --tensorboard`). Both must outlive this object's runs. Observers see one
+  // window per pass, so from here on windows are run one at a time.
+  void also_observe(Observer& observer, const HookMask& mask);
 
   int64_t documents() const { return documents_; }
   int64_t tokens() const { return tokens_; }
@@ -113,8 +127,21 @@ class ActivationStats : public Observer {
   void on_hook(const HookPoint& point, TensorView& tensor) override;
 
  private:
+  // A stretch of one document run as one batch row.
+  struct Window {
+    std::shared_ptr<const std::vector<int32_t>> doc;  // the whole document
+    int64_t offset = 0, length = 0;                   // the window within it
+    int64_t document = 0, line = 0;                   // 0-based index; corpus line
+  };
+
   HookStats& stats_for(size_t selection, const TensorView& t);
-  void note_neurons(const HookStats& h, const TensorView& t, int64_t pos0);
+  // rows [rows, channels] of one batch row, from position pos0 of window w.
+  void count_rows(HookStats& h, const float* rows, int64_t n, const Window& w, int64_t pos0);
+  // One batch row's [n_heads, q_len, k_len] attention matrix, of which q_valid queries are real.
+  void count_attention(HookStats& h, const HookPoint& point, const float* m, int64_t heads,
+                       int64_t q_len, int64_t q_valid, int64_t k_len);
+  void note_neurons(const HookStats& h, const float* rows, int64_t n, const Window& w,
+                    int64_t pos0);
 
   HookedModel& model_;
   StatsOptions options_;
@@ -123,10 +150,8 @@ class ActivationStats : public Observer {
   std::vector<HookStats> hooks_;
   std::vector<int> hook_index_;  // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
-  // Document being run
-  std::span<const int32_t> doc_;
-  int64_t doc_offset_ = 0;  // position of the current window in the document
-  int64_t line_ = 0;
+  std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called
+  std::vector<Window> pending_;  // queued windows; during a forward pass, its batch rows
   int64_t documents_ = 0, tokens_ = 0, split_ = 0;
 };
 

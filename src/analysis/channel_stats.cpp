@@ -53,28 +53,32 @@ void ChannelStats::merge(int64_t c, int64_t n, double block_mean, double block_m
 }
 
 void ChannelStats::add_rows(const float* x, int64_t rows) {
-  const int64_t C = channels();
-  std::vector<double> sum(size_t(C), 0.0), dev(size_t(C), 0.0);
-  std::vector<int64_t> n(size_t(C), 0);
+  add_rows(x, rows, 0, channels());
+}
+
+void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1) {
+  const int64_t C = channels(), w = c1 - c0;
+  std::vector<double> sum(size_t(w), 0.0), dev(size_t(w), 0.0);
+  std::vector<int64_t> n(size_t(w), 0);
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x + r * C;
-    for (int64_t c = 0; c < C; ++c) {
+    for (int64_t c = c0; c < c1; ++c) {
       if (!note(size_t(c), row[c])) continue;
-      ++n[size_t(c)];
-      sum[size_t(c)] += row[c];
+      ++n[size_t(c - c0)];
+      sum[size_t(c - c0)] += row[c];
     }
   }
-  for (int64_t c = 0; c < C; ++c)
-    if (n[size_t(c)] > 0) sum[size_t(c)] /= double(n[size_t(c)]);  // now the block mean
+  for (int64_t i = 0; i < w; ++i)
+    if (n[size_t(i)] > 0) sum[size_t(i)] /= double(n[size_t(i)]);  // now the block mean
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x + r * C;
-    for (int64_t c = 0; c < C; ++c)
+    for (int64_t c = c0; c < c1; ++c)
       if (std::isfinite(row[c])) {
-        const double d = double(row[c]) - sum[size_t(c)];
-        dev[size_t(c)] += d * d;
+        const double d = double(row[c]) - sum[size_t(c - c0)];
+        dev[size_t(c - c0)] += d * d;
       }
   }
-  for (int64_t c = 0; c < C; ++c) merge(c, n[size_t(c)], sum[size_t(c)], dev[size_t(c)]);
+  for (int64_t i = 0; i < w; ++i) merge(c0 + i, n[size_t(i)], sum[size_t(i)], dev[size_t(i)]);
 }
 
 void ChannelStats::add_values(int64_t channel, std::span<const float> values) {

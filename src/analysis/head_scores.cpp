@@ -77,14 +77,10 @@ class PatternScorer : public Observer {
   }
 
   static void score_shape(Accum& a, const float* p, int64_t q) {
-    double entropy = 0, distance = 0;
-    for (int64_t k = 0; k <= q; ++k) {
-      if (p[k] > 0) entropy -= double(p[k]) * std::log(double(p[k]));
-      distance += double(p[k]) * double(q - k);
-    }
-    a.add(HeadScore::Entropy, entropy);
-    a.add(HeadScore::Sink, p[0]);
-    a.add(HeadScore::Distance, distance);
+    const RowShape r = attention_row_shape(p, q);
+    a.add(HeadScore::Entropy, r.entropy);
+    a.add(HeadScore::Sink, r.sink);
+    a.add(HeadScore::Distance, r.distance);
   }
 
   Targets targets_;
@@ -94,6 +90,16 @@ class PatternScorer : public Observer {
 };
 
 }  // namespace
+
+RowShape attention_row_shape(const float* p, int64_t q) {
+  RowShape r;
+  for (int64_t k = 0; k <= q; ++k) {
+    if (p[k] > 0) r.entropy -= double(p[k]) * std::log(double(p[k]));
+    r.distance += double(p[k]) * double(q - k);
+  }
+  r.sink = p[0];
+  return r;
+}
 
 std::string head_score_name(HeadScore s) {
   static const char* names[] = {"prev_token", "duplicate", "induction",

@@ -67,4 +67,13 @@ std::vector<std::vector<int32_t>> repeated_random_sequences(const ModelConfig& c
 
 nlohmann::json to_json(const HeadScores& s, const TokenLabeler& label = id_label);
 
+// The entropy, sink and distance of one query row of a causal pattern: p holds the attention of
+// query q on keys 0 .. q (at least q + 1 values).
+struct RowShape {
+  double entropy = 0;   // −Σ p log p over the keys with p > 0, in nats
+  double sink = 0;      // p[0]
+  double distance = 0;  // Σ p[k] (q − k)
+};
+RowShape attention_row_shape(const float* p, int64_t q);
+
 }  // namespace gb::analysis

@@ -5,38 +5,6 @@
 #include "core/error.h"
 
 namespace gb::analysis {
-namespace {
-
-// Reads out the chosen positions of each residual hook as it goes by, so only one layer's
-// logits [positions, d_vocab] exist at a time.
-class LensObserver : public Observer {
- public:
-  LensObserver(const Model& model, const LensOptions& o, LogitLens& out)
-      : model_(model), options_(o), out_(out) {}
-
-  void on_hook(const HookPoint& point, TensorView& t) override {
-    const int64_t d = t.shape[2];
-    std::vector<float> rows;  // [positions, d_model]
-    for (int64_t p : out_.positions) {
-      const float* r = t.data + (p - point.pos0) * d;
-      rows.insert(rows.end(), r, r + d);
-    }
-    const Tensor logits = read_out(model_, rows.data(), int64_t(out_.positions.size()));
-    const int64_t vocab = logits.shape()[1];
-    for (size_t i = 0; i < out_.positions.size(); ++i) {
-      const RowSummary s = summarize_logits({logits.data() + int64_t(i) * vocab, size_t(vocab)},
-                                            options_.top_k, options_.target);
-      out_.cells.push_back({s.top, s.target, s.target_rank, s.entropy});
-    }
-  }
-
- private:
-  const Model& model_;
-  const LensOptions& options_;
-  LogitLens& out_;
-};
-
-}  // namespace
 
 std::vector<int64_t> resolve_positions(const std::vector<int64_t>& positions, int64_t n,
                                        const std::string& what) {
@@ -54,26 +22,62 @@ std::vector<int64_t> resolve_positions(const std::vector<int64_t>& positions, in
   return out;
 }
 
-LogitLens logit_lens(HookedModel& model, std::span<const int32_t> tokens, const LensOptions& o) {
-  const ModelConfig& c = model.model().config();
+LensReader::LensReader(HookedModel& model, std::span<const int32_t> tokens, const LensOptions& o)
+    : model_(model.model()), options_(o) {
+  const ModelConfig& c = model_.config();
   if (o.top_k <= 0) usage_fail("top-k must be positive");
   if (o.target && (*o.target < 0 || *o.target >= c.d_vocab))
     usage_fail("target token ", *o.target, " is out of range for a vocabulary of ", c.d_vocab);
-  LogitLens lens;
-  lens.tokens.assign(tokens.begin(), tokens.end());
-  lens.positions = resolve_positions(o.positions, int64_t(tokens.size()), "lens");
-  lens.target = o.target;
+  lens_.tokens.assign(tokens.begin(), tokens.end());
+  lens_.positions = resolve_positions(o.positions, int64_t(tokens.size()), "lens");
+  lens_.target = o.target;
   std::string filter;
   for (int L = 0; L < c.n_layers; ++L) {
-    lens.rows.push_back(hook_name(Stack::Main, L, HookSite::ResidPre));
-    filter += lens.rows.back() + ",";
+    lens_.rows.push_back(hook_name(Stack::Main, L, HookSite::ResidPre));
+    filter += lens_.rows.back() + ",";
   }
-  lens.rows.push_back(hook_name(Stack::Main, c.n_layers - 1, HookSite::ResidPost));
-  filter += lens.rows.back();
-  auto plan = model.plan(filter);
-  LensObserver observer(model.model(), o, lens);
-  model.run_observed(tokens, *plan, observer);
-  return lens;
+  lens_.rows.push_back(hook_name(Stack::Main, c.n_layers - 1, HookSite::ResidPost));
+  filter += lens_.rows.back();
+  plan_ = model.plan(filter);
+  lens_.cells.resize(lens_.rows.size() * lens_.positions.size());
+  filled_.assign(lens_.cells.size(), 0);
+}
+
+void LensReader::on_hook(const HookPoint& point, TensorView& t) {
+  // t: [1, chunk, d_model], positions pos0 .. pos0 + chunk - 1.
+  const size_t row =
+      point.site == HookSite::ResidPost ? lens_.rows.size() - 1 : size_t(point.layer);
+  const int64_t chunk = t.shape[1], d = t.shape[2];
+  std::vector<size_t> columns;  // the lens positions in this chunk
+  std::vector<float> resid;     // [columns, d_model]
+  for (size_t i = 0; i < lens_.positions.size(); ++i) {
+    const int64_t p = lens_.positions[i] - point.pos0;
+    if (p < 0 || p >= chunk) continue;
+    columns.push_back(i);
+    resid.insert(resid.end(), t.data + p * d, t.data + (p + 1) * d);
+  }
+  if (columns.empty()) return;
+  const Tensor logits = read_out(model_, resid.data(), int64_t(columns.size()));
+  const int64_t vocab = logits.shape()[1];
+  for (size_t k = 0; k < columns.size(); ++k) {
+    const RowSummary s = summarize_logits({logits.data() + int64_t(k) * vocab, size_t(vocab)},
+                                          options_.top_k, options_.target);
+    const size_t cell = row * lens_.positions.size() + columns[k];
+    lens_.cells[cell] = {s.top, s.target, s.target_rank, s.entropy};
+    filled_[cell] = 1;
+  }
+}
+
+LogitLens LensReader::result() const {
+  for (uint8_t f : filled_)
+    if (!f) fail("logit lens: the run did not reach every layer and position");
+  return lens_;
+}
+
+LogitLens logit_lens(HookedModel& model, std::span<const int32_t> tokens, const LensOptions& o) {
+  LensReader reader(model, tokens, o);
+  model.run_observed(tokens, reader.mask(), reader);
+  return reader.result();
 }
 
 namespace {

@@ -45,6 +45,25 @@ struct LogitLens {
 
 LogitLens logit_lens(HookedModel& model, std::span<const int32_t> tokens, const LensOptions& o);
 
+// The lens as an observer, to share a forward pass of `tokens` with other observers (run with
+// mask(); chunked runs too), then result(). Reads out each residual hook as it goes by, so only
+// one hook's logits [positions, d_vocab] exist at a time.
+class LensReader : public Observer {
+ public:
+  LensReader(HookedModel& model, std::span<const int32_t> tokens, const LensOptions& o);
+  const HookMask& mask() const { return plan_->mask(); }
+  void on_hook(const HookPoint& point, TensorView& resid) override;
+  // Throws gb::Error if the run did not show every row at every position.
+  LogitLens result() const;
+
+ private:
+  const Model& model_;
+  LensOptions options_;
+  std::shared_ptr<const HookPlan> plan_;
+  LogitLens lens_;
+  std::vector<uint8_t> filled_;  // [rows * positions]
+};
+
 // Positions resolved against a sequence of n tokens (negative from the end); empty: all.
 // Throws UsageError naming `what` for one out of range.
 std::vector<int64_t> resolve_positions(const std::vector<int64_t>& positions, int64_t n,

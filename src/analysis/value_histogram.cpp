@@ -3,33 +3,60 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "export/histogram.h"
 
 namespace gb::analysis {
 
 const std::vector<double>& histogram_edges() {
-  static const std::vector<double> edges = [] {
-    std::vector<double> pos;
-    for (double e = 1e-12; e < 1e20; e *= 1.1) pos.push_back(e);
-    std::vector<double> all = {-DBL_MAX};
-    for (auto it = pos.rbegin(); it != pos.rend(); ++it) all.push_back(-*it);
-    all.push_back(0.0);
-    all.insert(all.end(), pos.begin(), pos.end());
-    all.push_back(DBL_MAX);
-    return all;
-  }();
-  return edges;
+  return default_bucket_edges();  // the same rule as the TensorBoard writer's histograms
 }
+
+namespace {
+
+// A first guess of the bucket of |x| from the top 14 bits of its float representation (exponent
+// and 6 mantissa bits): 1/64 of an octave, ~1.1% of its values, narrower than a 10% bucket. The
+// guess is that of the logarithm rule at the bottom of the slice; add() then corrects it
+// against the exact edges, so the table only saves the logarithm, never changes a result.
+constexpr int kGuessShift = 17;
+
+size_t log_guess(double a, size_t zero) {
+  if (a < 1e-12) return 1;
+  const double guess = std::floor(std::log(a / 1e-12) / std::log(1.1)) + 1;
+  return size_t(std::clamp(guess, 1.0, double(zero - 1)));
+}
+
+const std::vector<uint16_t>& bucket_guesses() {
+  static const std::vector<uint16_t> table = [] {
+    const size_t zero = (histogram_edges().size() - 1) / 2;
+    std::vector<uint16_t> t(size_t(1) << (32 - kGuessShift));
+    for (size_t key = 0; key < t.size(); ++key) {
+      float lo;
+      const uint32_t bits = uint32_t(key) << kGuessShift;
+      std::memcpy(&lo, &bits, sizeof lo);
+      t[key] = uint16_t(std::isfinite(lo) ? log_guess(double(lo), zero) : zero - 1);
+    }
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
 
 void ValueHistogram::add(float x) {
   const std::vector<double>& e = histogram_edges();
   const size_t zero = (e.size() - 1) / 2;  // index of the edge 0
   const double a = std::fabs(double(x));
-  // k: the bucket of |x| among [0, e_0), [e_0, e_1), ... guessed from the logarithm, then
+  // k: the bucket of |x| among [0, e_0), [e_0, e_1), ... guessed (bucket_guesses), then
   // corrected against the exact edges (which repeated multiplication produced).
   size_t k = 0;
   if (a >= 1e-12) {
-    const double guess = std::floor(std::log(a / 1e-12) / std::log(1.1)) + 1;
-    k = size_t(std::clamp(guess, 1.0, double(zero - 1)));  // bucket zero + k exists
+    uint32_t bits;
+    const float af = std::fabs(x);
+    std::memcpy(&bits, &af, sizeof bits);
+    k = bucket_guesses()[bits >> kGuessShift];
     while (k > 1 && a < e[zero + k]) --k;
     while (k + 1 < zero && a >= e[zero + k + 1]) ++k;
   }
@@ -42,6 +69,11 @@ void ValueHistogram::add(float x) {
     ++counts_[j];
   }
   ++total_;
+}
+
+void ValueHistogram::merge(const ValueHistogram& other) {
+  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  total_ += other.total_;
 }
 
 namespace {

@@ -19,7 +19,8 @@ const std::vector<double>& histogram_edges();
 class ValueHistogram {
  public:
   ValueHistogram() : counts_(histogram_edges().size() - 1, 0) {}
-  void add(float x);  // finite values only
+  void add(float x);                        // finite values only
+  void merge(const ValueHistogram& other);  // adds other's counts
   int64_t total() const { return total_; }
   // Counts of every bucket [edges[i], edges[i+1]).
   const std::vector<int64_t>& counts() const { return counts_; }

@@ -1,19 +1,37 @@
-// glassbox bench: prefill and decode speed of a model, and peak memory.
+// glassbox bench: prefill and decode speed of a model with and without observation, the memory
+// bandwidth bound of decoding, and peak memory.
+//
+// Modes (--mode, several allowed):
+//   none      no hook requested (each hook site costs its one branch)
+//   stats     streaming activation statistics (analysis::ActivationStats, as `glassbox stats`)
+//             on every hook site except those that make the forward pass compute more than it
+//             otherwise would: attn_scores / pattern (materialised attention), result (per-head
+//             outputs) and logits (all positions instead of the last)
+//   patterns  every layer's attention pattern copied into an ActivationCache (as
+//             run_with_cache(tokens, "blocks.*.attn.hook_pattern")); when decoding, each step's
+//             new rows are cached afresh
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "analysis/activation_stats.h"
+#include "cli/bandwidth.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "observe/activation_cache.h"
+#include "observe/hooked_model.h"
 
 namespace gb::cli {
 namespace {
+
+enum class Mode { None, Stats, Patterns };
 
 struct BenchArgs {
   ModelArgs model;
@@ -21,17 +39,75 @@ struct BenchArgs {
   std::vector<int64_t> decode_ctx = {128, 1024};
   int64_t decode_tokens = 32;
   std::vector<int> threads;
+  std::vector<std::string> modes = {"none"};
   int repeats = 3;
+  bool kv_f16 = false;
+  bool bandwidth = false;
   bool json = false;
 };
 
 using Clock = std::chrono::steady_clock;
 
-double peak_rss_mib() {
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double peak_rss_bytes() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  return double(u.ru_maxrss) * 1024.0;  // ru_maxrss is in KiB on Linux
 }
+
+Mode parse_mode(const std::string& s) {
+  if (s == "none") return Mode::None;
+  if (s == "stats") return Mode::Stats;
+  if (s == "patterns") return Mode::Patterns;
+  usage_fail("--mode '", s, "' is not one of none, stats, patterns");
+}
+
+// The hook filter of stats mode: every site that observing does not make more expensive.
+std::string stats_filter(const HookedModel& hm) {
+  std::string filter;
+  for (const CatalogEntry& e : hm.catalog().entries) {
+    const HookSite s = e.point.site;
+    if (s == HookSite::AttnScores || s == HookSite::Pattern || s == HookSite::Result ||
+        s == HookSite::Logits)
+      continue;
+    filter += (filter.empty() ? "" : ",") + e.name;
+  }
+  return filter;
+}
+
+// What one mode observes: its hook mask and the sink the hooks feed.
+class ModeObserver {
+ public:
+  ModeObserver(HookedModel& hm, Mode mode) {
+    if (mode == Mode::Stats) {
+      const std::string filter = stats_filter(hm);
+      plan_ = hm.plan(filter);
+      stats_ =
+          std::make_unique<analysis::ActivationStats>(hm, analysis::StatsOptions{.hooks = filter});
+    } else if (mode == Mode::Patterns) {
+      plan_ = hm.plan("blocks.*.attn.hook_pattern");
+      cache_ = std::make_unique<ActivationCache>(plan_);
+    }
+  }
+  Hooks hooks() const {
+    if (stats_) return Hooks(plan_->mask(), *stats_);
+    if (cache_) return Hooks(plan_->mask(), *cache_);
+    return Hooks();
+  }
+  // Before each forward pass: the pattern cache keeps one pass's copies, as a user who caches
+  // each step and hands it on would.
+  void new_pass() {
+    if (cache_) cache_->clear();
+  }
+
+ private:
+  std::shared_ptr<const HookPlan> plan_;
+  std::unique_ptr<analysis::ActivationStats> stats_;
+  std::unique_ptr<ActivationCache> cache_;
+};
 
 std::vector<int32_t> random_tokens(int64_t n, int vocab, unsigned seed) {
   std::mt19937 rng(seed);
@@ -41,75 +117,196 @@ std::vector<int32_t> random_tokens(int64_t n, int vocab, unsigned seed) {
   return ids;
 }
 
-// Best of `repeats` runs of a prefill of n tokens: tokens per second.
-double prefill_speed(Model& m, int64_t n, int repeats) {
-  const auto ids = random_tokens(n, m.config().d_vocab, 1);
-  double best = 0;
-  for (int r = 0; r < repeats; ++r) {
-    KvCache cache = m.new_cache(1, n);
-    Tensor logits;
-    const auto t0 = Clock::now();
-    m.forward({ids, 1, n}, cache, Hooks(), logits);
-    best = std::max(best, double(n) / std::chrono::duration<double>(Clock::now() - t0).count());
+struct Runner {
+  Model& m;
+  DType kv_type;
+  int repeats;
+
+  // Best of `repeats` prefills of n tokens: tokens per second.
+  double prefill(int64_t n, ModeObserver& obs) const {
+    const auto ids = random_tokens(n, m.config().d_vocab, 1);
+    double best = 0;
+    for (int r = 0; r < repeats; ++r) {
+      KvCache cache = m.new_cache(1, n, kv_type);
+      Tensor logits;
+      obs.new_pass();
+      const auto t0 = Clock::now();
+      m.forward({ids, 1, n}, cache, obs.hooks(), logits);
+      best = std::max(best, double(n) / seconds_since(t0));
+    }
+    return best;
   }
+
+  // Best of `repeats` runs decoding `steps` tokens one at a time after a context of ctx tokens
+  // (run once, untimed; each repeat truncates the cache back to it).
+  double decode(int64_t ctx, int64_t steps, ModeObserver& obs) const {
+    const auto ids = random_tokens(ctx + steps, m.config().d_vocab, 2);
+    KvCache cache = m.new_cache(1, ctx + steps, kv_type);
+    Tensor logits;
+    m.forward({std::span(ids).first(size_t(ctx)), 1, ctx}, cache, Hooks(), logits);
+    double best = 0;
+    for (int r = 0; r < repeats; ++r) {
+      cache.truncate(ctx);
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < steps; ++i) {
+        obs.new_pass();
+        m.forward({std::span(ids).subspan(size_t(ctx + i), 1), 1, 1}, cache, obs.hooks(), logits);
+      }
+      best = std::max(best, double(steps) / seconds_since(t0));
+    }
+    return best;
+  }
+};
+
+// Bytes of weights one decoded token reads: every matrix once, but only one row of an untied
+// token embedding.
+double weight_bytes_per_token(const Model& m) {
+  double total = 0;
+  for (const auto& [name, t] : m.tensors().all()) total += double(t.bytes);
+  if (const io::TensorRef* e = m.tensors().find("token_embd.weight");
+      e && !m.config().tied_embeddings && !e->shape.empty())
+    total -= double(e->bytes) * (1.0 - 1.0 / double(e->shape[0]));
+  return total;
+}
+
+double file_bytes(const Model& m) {
+  double total = 0;
+  for (const auto& f : m.tensors().files()) total += double(f->size());
+  return total;
+}
+
+// The matrix dtype most of the weight bytes are in ("q4_0", ...).
+std::string weight_type(const Model& m) {
+  std::map<std::string, double> bytes;
+  for (const auto& [name, t] : m.tensors().all())
+    if (t.shape.size() == 2) bytes[std::string(dtype_name(t.dtype))] += double(t.bytes);
+  std::string best;
+  for (const auto& [type, b] : bytes)
+    if (best.empty() || b > bytes[best]) best = type;
   return best;
 }
 
-// Decoding `steps` tokens one at a time after a context of ctx tokens: tokens per second.
-double decode_speed(Model& m, int64_t ctx, int64_t steps, int repeats) {
-  const auto ids = random_tokens(ctx + steps, m.config().d_vocab, 2);
-  double best = 0;
-  for (int r = 0; r < repeats; ++r) {
-    KvCache cache = m.new_cache(1, ctx + steps);
-    Tensor logits;
-    m.forward({std::span(ids).first(size_t(ctx)), 1, ctx}, cache, Hooks(), logits);
-    const auto t0 = Clock::now();
-    for (int64_t i = 0; i < steps; ++i)
-      m.forward({std::span(ids).subspan(size_t(ctx + i), 1), 1, 1}, cache, Hooks(), logits);
-    best = std::max(best, double(steps) / std::chrono::duration<double>(Clock::now() - t0).count());
+// Clamps thread counts to 1 .. hardware threads (warning on stderr), sorted, unique.
+std::vector<int> clamp_threads(std::vector<int> threads) {
+  const int hw = ThreadPool::hardware_threads();
+  if (threads.empty()) threads = {1, hw};
+  for (int& t : threads) {
+    const int c = std::clamp(t, 1, hw);
+    if (c != t)
+      std::fprintf(stderr,
+                   "glassbox: warning: --threads %d is outside 1..%d (hardware threads); "
+                   "using %d\n",
+                   t, hw, c);
+    t = c;
   }
-  return best;
+  std::sort(threads.begin(), threads.end());
+  threads.erase(std::unique(threads.begin(), threads.end()), threads.end());
+  return threads;
+}
+
+void check_lengths(const BenchArgs& a, const ModelConfig& c) {
+  if (a.repeats <= 0) usage_fail("--repeats must be positive");
+  if (a.decode_tokens <= 0) usage_fail("--decode-tokens must be positive");
+  for (int64_t n : a.prefill)
+    if (n <= 0) usage_fail("--prefill lengths must be positive");
+  for (int64_t n : a.decode_ctx)
+    if (n <= 0) usage_fail("--decode-ctx lengths must be positive");
+  if (c.family == Family::TorchTransformer)
+    usage_fail("bench measures token models; time an encoder-decoder model's glassbox run instead");
 }
 
 void run_bench(BenchArgs a) {
-  auto model = a.model.load();
-  if (model->config().family == Family::TorchTransformer)
-    usage_fail(model->path(), ": bench measures token models; time an encoder-decoder model's "
-                              "glassbox run instead");
-  const int n_ctx = model->config().n_ctx;
-  if (a.threads.empty()) a.threads = {1, ThreadPool::hardware_threads()};
-  std::sort(a.threads.begin(), a.threads.end());
-  a.threads.erase(std::unique(a.threads.begin(), a.threads.end()), a.threads.end());
-  nlohmann::json j = {{"model", model->path()},
-                      {"arch", model->config().arch},
-                      {"n_params", model->config().n_params},
+  a.model.threads = 1;  // set per measurement below
+  HookedModel hm(a.model.load());
+  Model& model = hm.model();
+  const ModelConfig& c = model.config();
+  check_lengths(a, c);
+  a.threads = clamp_threads(a.threads);
+  std::vector<Mode> modes;
+  for (const auto& s : a.modes) modes.push_back(parse_mode(s));
+  if (!kHooksCompiled &&
+      std::any_of(modes.begin(), modes.end(), [](Mode m) { return m != Mode::None; }))
+    usage_fail("this glassbox was built with GLASSBOX_HOOKS=OFF: only --mode none can be measured");
+  const DType kv_type = a.kv_f16 ? DType::F16 : DType::F32;
+  const double weights_per_token = weight_bytes_per_token(model);
+
+  nlohmann::json j = {{"model", model.path()},
+                      {"arch", c.arch},
+                      {"n_params", c.n_params},
+                      {"weight_type", weight_type(model)},
+                      {"file_bytes", file_bytes(model)},
+                      {"weight_bytes_per_token", weights_per_token},
+                      {"hooks_compiled", kHooksCompiled},
+                      {"kv_type", std::string(dtype_name(kv_type))},
                       {"results", nlohmann::json::array()}};
-  Table t({"threads", "test", "tokens/s"});
-  auto report = [&](int threads, const std::string& test, double tps) {
-    t.add({std::to_string(threads), test, fixed(tps, 1)});
-    j["results"].push_back({{"threads", threads}, {"test", test}, {"tokens_per_s", tps}});
-  };
-  for (int threads : a.threads) {
-    if (threads <= 0) usage_fail("--threads values must be positive");
-    model->set_threads(threads);
-    for (int64_t n : a.prefill) {
-      if (n > n_ctx) continue;
-      report(threads, "prefill " + std::to_string(n), prefill_speed(*model, n, a.repeats));
+  const Runner run{model, kv_type, a.repeats};
+  for (size_t mi = 0; mi < modes.size(); ++mi) {
+    ModeObserver obs(hm, modes[mi]);
+    for (int threads : a.threads) {
+      model.set_threads(threads);
+      auto add = [&](const char* kind, int64_t n, double tps) {
+        j["results"].push_back({{"threads", threads},
+                                {"mode", a.modes[mi]},
+                                {"kind", kind},
+                                {"n", n},
+                                {"tokens_per_s", tps}});
+      };
+      for (int64_t n : a.prefill)
+        if (c.family != Family::Gpt2 || n <= c.n_ctx) add("prefill", n, run.prefill(n, obs));
+      for (int64_t ctx : a.decode_ctx)
+        if (c.family != Family::Gpt2 || ctx + a.decode_tokens <= c.n_ctx)
+          add("decode", ctx, run.decode(ctx, a.decode_tokens, obs));
     }
-    for (int64_t ctx : a.decode_ctx) {
-      if (ctx + a.decode_tokens > n_ctx) continue;
-      report(threads, "decode @" + std::to_string(ctx),
-             decode_speed(*model, ctx, a.decode_tokens, a.repeats));
-    }
+    j["peak_rss_bytes_after_" + a.modes[mi]] = peak_rss_bytes();
   }
-  j["peak_rss_mib"] = peak_rss_mib();
+  j["peak_rss_bytes"] = peak_rss_bytes();  // before the bandwidth test's buffer
+
+  std::map<int, double> bandwidth;  // threads -> bytes/s
+  if (a.bandwidth)
+    for (int t : a.threads) {
+      model.set_threads(t);
+      bandwidth[t] = read_bandwidth(model.pool());
+      j["bandwidth_gb_per_s"][std::to_string(t)] = bandwidth[t] / 1e9;
+    }
+  Table t({"threads", "mode", "test", "tokens/s", "weights GB/s", "of bandwidth"});
+  for (auto& r : j["results"]) {
+    const int threads = r["threads"].get<int>();
+    const double tps = r["tokens_per_s"].get<double>();
+    const std::string kind = r["kind"].get<std::string>();
+    std::string gbs, frac;
+    if (kind == "decode") {
+      r["weight_bytes_per_s"] = weights_per_token * tps;
+      gbs = fixed(weights_per_token * tps / 1e9, 2);
+      if (bandwidth.count(threads)) {
+        r["bandwidth_fraction"] = weights_per_token * tps / bandwidth[threads];
+        frac = fixed(100 * weights_per_token * tps / bandwidth[threads], 1) + "%";
+      }
+    }
+    t.add({std::to_string(threads), r["mode"].get<std::string>(),
+           kind + (kind == "decode" ? " @" : " ") + std::to_string(r["n"].get<int64_t>()),
+           fixed(tps, 1), gbs, frac});
+  }
+  int64_t longest = 0;
+  for (int64_t n : a.prefill) longest = std::max(longest, n);
+  for (int64_t n : a.decode_ctx) longest = std::max(longest, n + a.decode_tokens);
+  j["kv_bytes_longest"] =
+      KvCache::bytes_needed(c.n_layers, 1, longest, c.n_kv_heads * c.d_head, kv_type);
   if (a.json) {
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }
-  std::printf("%s (%s, %s parameters)\n%speak RSS %.1f MiB\n", model->path().c_str(),
-              model->config().arch.c_str(), human_count(double(model->config().n_params)).c_str(),
-              t.str({0, 2}).c_str(), peak_rss_mib());
+  std::printf("%s (%s, %s parameters, %s weights, KV cache %s%s)\n", model.path().c_str(),
+              c.arch.c_str(), human_count(double(c.n_params)).c_str(),
+              j["weight_type"].get<std::string>().c_str(), j["kv_type"].get<std::string>().c_str(),
+              kHooksCompiled ? "" : ", hooks compiled out");
+  for (const auto& [threads, bw] : bandwidth)
+    std::printf("memory read bandwidth, %d thread%s: %.1f GB/s\n", threads, threads > 1 ? "s" : "",
+                bw / 1e9);
+  std::printf("weights read per decoded token: %s\n%speak RSS %s (file %s, largest KV cache %s)\n",
+              human_bytes(weights_per_token).c_str(), t.str({0, 3, 4, 5}).c_str(),
+              human_bytes(j["peak_rss_bytes"].get<double>()).c_str(),
+              human_bytes(file_bytes(model)).c_str(),
+              human_bytes(j["kv_bytes_longest"].get<double>()).c_str());
 }
 
 }  // namespace
@@ -117,14 +314,21 @@ void run_bench(BenchArgs a) {
 void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed and peak memory");
   auto args = std::make_shared<BenchArgs>();
-  cmd->add_option("-m,--model", args->model.path, "Model file or checkpoint folder")->required();
+  cmd->add_option("-m,--model", args->model.path,
+                  "Model file or checkpoint folder (default: the demo model)");
   cmd->add_option("-t,--threads", args->threads,
-                  "Thread counts to measure (default: 1 and all cores)");
+                  "Thread counts to measure (default: 1 and all cores; clamped to the cores)");
   cmd->add_option("--prefill", args->prefill, "Prompt lengths for prefill (default 128 512)");
   cmd->add_option("--decode-ctx", args->decode_ctx,
                   "Context lengths for decode (default 128 1024)");
   cmd->add_option("--decode-tokens", args->decode_tokens,
                   "Tokens decoded per measurement (default 32)");
+  cmd->add_option("--mode", args->modes,
+                  "Observation: none, stats (streaming statistics on every hook), patterns (all "
+                  "attention patterns cached); several allowed (default none)");
+  cmd->add_flag("--kv-f16", args->kv_f16, "Keep the KV cache in f16");
+  cmd->add_flag("--bandwidth", args->bandwidth,
+                "Measure the memory read bandwidth and report decode against it");
   cmd->add_option("--repeats", args->repeats, "Best of this many runs (default 3)");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args] { run_bench(*args); });

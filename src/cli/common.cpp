@@ -1,14 +1,20 @@
 #include "cli/common.h"
 
 #include "core/error.h"
+#include "model/default_model.h"
+#include "ops/matmul.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gb::cli {
 
 void ModelArgs::add(CLI::App* cmd) {
-  cmd->add_option("-m,--model", path, "Model: a .gguf file or a Hugging Face checkpoint folder")
-      ->required();
+  cmd->add_option("-m,--model", path,
+                  "Model: a .gguf file or a Hugging Face checkpoint folder (default: the shipped "
+                  "demo model)");
   cmd->add_option("-t,--threads", threads, "Threads (default: one per core)");
+  cmd->add_flag("--exact", exact,
+                "Q8_0/Q4_0 weights: keep the activations in f32 in the products (default: round "
+                "them to 8-bit blocks, as llama.cpp does; up to 2x faster)");
 }
 
 std::unique_ptr<Model> ModelArgs::load() const {
@@ -21,7 +27,8 @@ std::unique_ptr<Model> ModelArgs::load() const {
                  n, hw, hw);
     n = hw;
   }
-  return load_model(path, n);
+  if (exact) ops::set_matmul_options({.quantize_activations = false});
+  return load_model(resolve_model_path(path), n);
 }
 
 void PromptArgs::add(CLI::App* cmd) {

@@ -13,6 +13,7 @@ namespace gb::cli {
 struct ModelArgs {
   std::string path;
   int threads = 0;
+  bool exact = false;  // quantized weights: keep activations f32 in the products
 
   void add(CLI::App* cmd);
   std::unique_ptr<Model> load() const;

@@ -4,11 +4,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "analysis/observation_summaries.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/interventions_args.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "export/run_log.h"
 #include "model/sampler.h"
 #include "observe/hooked_model.h"
 #include "observe/trace_stream.h"
@@ -29,6 +31,7 @@ struct GenerateArgs {
   std::vector<std::string> hooks;  // capture these during generation ...
   std::string trace_out;           // ... into this directory
   std::string budget = "256M";     // in memory up to this size, else streamed to disk
+  std::string tensorboard;         // per-token scalars into this log directory
 };
 
 // "64M", "1G", "4096", "512K" -> bytes.
@@ -132,7 +135,11 @@ void run_generate(const GenerateArgs& a) {
     usage_fail("prompt of ", prompt.size(), " tokens plus ", a.n,
                " new ones exceeds the model's context of ", model->config().n_ctx);
   Sampler sampler(a.sampler);
+  // Opened before anything else is written: an unwritable log directory fails at once.
+  std::unique_ptr<RunLog> log;
+  if (!a.tensorboard.empty()) log = std::make_unique<RunLog>(a.tensorboard);
   Capture capture(a, hm, prompt);
+  const analysis::TokenLabeler label = analysis::model_labeler(*model);
   // Interventions act first; the capture records what they produced.
   Interventions iv = a.intervene.build(hm);
   ObserverList observers(model->config().n_layers);
@@ -155,7 +162,9 @@ void run_generate(const GenerateArgs& a) {
   bool stopped = false;
   const auto t1 = std::chrono::steady_clock::now();
   while (int(out.size()) < a.n) {
-    const int32_t next = sampler.sample(last_position_logits(logits));
+    const std::span<const float> row = last_position_logits(logits);
+    const int32_t next = sampler.sample(row);
+    if (log) analysis::add_generation_step(log->writer(), int64_t(out.size()), row, next, label);
     if (tok && tok->eos() && next == *tok->eos() && !a.ignore_eos) {
       stopped = true;
       break;
@@ -173,6 +182,10 @@ void run_generate(const GenerateArgs& a) {
   }
   if (text) std::printf("%s", text->finish().c_str());
   capture.finish(run_tokens);
+  if (log) {
+    const auto file = log->finish();
+    std::fprintf(stderr, "glassbox: wrote TensorBoard summaries to %s\n", file.string().c_str());
+  }
   const double gen_s = seconds_since(t1);
   const double prompt_tps = double(prompt.size()) / prompt_s, gen_tps = double(out.size()) / gen_s;
   if (a.json) {
@@ -210,6 +223,11 @@ void add_generate_command(CLI::App& app) {
   cmd->add_flag("--ignore-eos", args->ignore_eos, "Keep going past the end-of-text token");
   cmd->add_option("--hooks", args->hooks, "Capture these hooks for every token (see trace --help)");
   cmd->add_option("--trace-out", args->trace_out, "Directory for the captured hooks");
+  cmd->add_option("--tensorboard", args->tensorboard,
+                  "Write per-token scalars to this TensorBoard log directory (step = token): "
+                  "entropy and top-1 probability of the model's distribution, the chosen "
+                  "token's probability, and the token as text")
+      ->type_name("DIR");
   cmd->add_option(
       "--memory-budget", args->budget,
       "Keep captures in memory up to this size, else stream them to disk (default 256M)");

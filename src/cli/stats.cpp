@@ -1,16 +1,19 @@
 // glassbox stats: streaming activation statistics over a prompt or a corpus; dead MLP neurons,
-// massive activation channels, top activating contexts; JSON and .npy output.
+// massive activation channels, top activating contexts; JSON, .npy and TensorBoard output.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "analysis/activation_stats.h"
 #include "analysis/corpus.h"
+#include "analysis/observation_summaries.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "export/run_log.h"
 
 namespace gb::cli {
 namespace {
@@ -22,8 +25,9 @@ struct StatsArgs {
   int64_t max_docs = 0;
   std::vector<std::string> hooks;
   std::vector<std::string> neurons;
-  analysis::StatsOptions options;
+  analysis::StatsOptions options{.batch = 8};
   std::string out;
+  std::string tensorboard;
   bool json = false;
 };
 
@@ -108,13 +112,23 @@ void run_stats(StatsArgs& a) {
   }
   for (const auto& n : a.neurons) a.options.neurons.push_back(analysis::parse_neuron(n));
   analysis::ActivationStats stats(hm, a.options);
+  // Opened before the run, so an unwritable log directory fails before anything is written.
+  std::unique_ptr<RunLog> log;
+  std::unique_ptr<analysis::AttentionSummaries> attention;
+  if (!a.tensorboard.empty()) {
+    log = std::make_unique<RunLog>(a.tensorboard);
+    attention = std::make_unique<analysis::AttentionSummaries>(hm);
+    stats.also_observe(*attention, attention->mask());
+  }
   if (have_prompt) {
     stats.add_document(a.prompt.ids(m));
+    stats.flush();
   } else {
     analysis::CorpusReader reader(a.corpus, m, a.prompt.bos || analysis::default_bos(m));
     analysis::CorpusDocument doc;
     while ((a.max_docs == 0 || stats.documents() < a.max_docs) && reader.next(doc))
       stats.add_document(doc.tokens, doc.line);
+    stats.flush();
   }
   if (stats.split_documents() > 0)
     std::fprintf(
@@ -129,6 +143,12 @@ void run_stats(StatsArgs& a) {
   if (!a.out.empty()) {
     const auto files = analysis::write_stats(a.out, stats, j);
     std::fprintf(stderr, "glassbox: wrote %zu files to %s\n", files.size(), a.out.c_str());
+  }
+  if (log) {
+    analysis::add_stats_histograms(log->writer(), stats);
+    attention->write_scalars(log->writer());
+    const auto file = log->finish();
+    std::fprintf(stderr, "glassbox: wrote TensorBoard summaries to %s\n", file.string().c_str());
   }
   if (a.json) {
     std::printf("%s\n", j.dump(2).c_str());
@@ -167,7 +187,14 @@ void add_stats_command(CLI::App& app) {
   cmd->add_option("--window", args->options.window,
                   "Positions per forward pass; longer documents are split (default: the model's "
                   "context, at most 1024)");
+  cmd->add_option("--batch", args->options.batch,
+                  "Documents (windows) run together in one forward pass (default 8)");
   cmd->add_option("-o,--out", args->out, "Write stats.json and per-hook .npy files to this folder");
+  cmd->add_option("--tensorboard", args->tensorboard,
+                  "Also write TensorBoard summaries to this log directory: each hook's histogram "
+                  "and every head's attention entropy and sink mass over all documents "
+                  "(step = layer)")
+      ->type_name("DIR");
   cmd->add_flag("--json", args->json, "Print JSON");
   cmd->callback([args] { run_stats(*args); });
 }

@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "model/default_model.h"
 #include "tokenizer/tokenizer.h"
 
 namespace gb::cli {
@@ -95,7 +96,7 @@ void run(const TokenizeArgs& a) {
   const int inputs = int(a.prompt.has_value()) + int(a.file.has_value()) +
                      int(a.jsonl.has_value()) + int(a.decode.has_value());
   if (inputs != 1) usage_fail("give exactly one of -p TEXT, -f FILE, --jsonl FILE, --decode IDS");
-  const auto tok = tok::Tokenizer::open(a.model);
+  const auto tok = tok::Tokenizer::open(resolve_model_path(a.model));
   const tok::EncodeOptions options{.add_bos = a.bos.value_or(tok->add_bos_default()),
                                    .add_eos = a.eos,
                                    .parse_special = a.special};
@@ -130,7 +131,8 @@ void run(const TokenizeArgs& a) {
 void add_tokenize_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("tokenize", "Show the token ids and pieces of a text");
   auto a = std::make_shared<TokenizeArgs>();
-  cmd->add_option("-m,--model", a->model, "Model file (.gguf) or Hugging Face folder")->required();
+  cmd->add_option("-m,--model", a->model,
+                  "Model file (.gguf) or Hugging Face folder (default: the demo model)");
   cmd->add_option("-p,--prompt", a->prompt, "Text to tokenize");
   cmd->add_option("-f,--file", a->file, "Read the text from a file (- for standard input)");
   cmd->add_option("--jsonl", a->jsonl,

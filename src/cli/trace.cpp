@@ -1,12 +1,16 @@
 // glassbox trace: run a prompt (or, for encoder-decoder models, --src/--tgt arrays) and write the
-// selected hooks' tensors as .npy / .safetensors.
+// selected hooks' tensors as .npy / .safetensors; with --tensorboard, also TensorBoard summaries.
 #include <cstdio>
+#include <memory>
 
+#include "analysis/observation_summaries.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/seq2seq_args.h"
 #include "core/error.h"
+#include "export/run_log.h"
 #include "observe/hooked_model.h"
+#include "observe/interventions.h"
 #include "observe/trace_writer.h"
 
 namespace gb::cli {
@@ -18,6 +22,7 @@ struct TraceArgs {
   Seq2SeqArgs seq2seq;
   std::vector<std::string> hooks;
   std::string out;
+  std::string tensorboard;
   bool safetensors = false;
   int64_t chunk = 0;
 };
@@ -31,6 +36,8 @@ std::string join_filter(const std::vector<std::string>& hooks) {
 void trace_seq2seq(const TraceArgs& a, HookedModel& hm, Seq2SeqModel& model) {
   if (!a.prompt.text.empty() || !a.prompt.tokens.empty() || a.chunk != 0)
     usage_fail(model.path(), " is an encoder-decoder model: give --src and --tgt, not a prompt");
+  if (!a.tensorboard.empty())
+    usage_fail("--tensorboard: not available for encoder-decoder models (", model.path(), ")");
   const Seq2SeqInputs in = a.seq2seq.load(model);
   const std::string filter = join_filter(a.hooks);
   auto plan = hm.plan(filter);
@@ -71,7 +78,17 @@ void run_trace(const TraceArgs& a) {
   auto plan = hm.plan(filter);
   ActivationCache cache(plan);
   if (a.chunk < 0) usage_fail("--chunk must be positive");
-  hm.run_observed(ids, *plan, cache, a.chunk);
+  // Opened before the run, so an unwritable log directory fails before anything is written.
+  std::unique_ptr<RunLog> log;
+  std::unique_ptr<analysis::TraceSummaries> summaries;
+  if (!a.tensorboard.empty()) {
+    log = std::make_unique<RunLog>(a.tensorboard);
+    summaries = std::make_unique<analysis::TraceSummaries>(hm, log->writer(), ids);
+  }
+  ObserverList observers(hm.model().config().n_layers);
+  observers.add(cache, plan->mask());
+  if (summaries) summaries->add_to(observers);
+  hm.run_observed(ids, observers.mask(), observers, a.chunk);
   TraceInfo info{.model_path = hm.model().path(),
                  .config = hm.model().config(),
                  .tokens = ids,
@@ -83,6 +100,11 @@ void run_trace(const TraceArgs& a) {
                                  cache, *plan, info);
   std::fprintf(stderr, "glassbox: wrote %zu hooks for %zu tokens to %s\n",
                plan->selections().size(), ids.size(), a.out.c_str());
+  if (summaries) {
+    summaries->finish(cache, *plan);
+    const auto file = log->finish();
+    std::fprintf(stderr, "glassbox: wrote TensorBoard summaries to %s\n", file.string().c_str());
+  }
 }
 
 }  // namespace
@@ -100,6 +122,11 @@ void add_trace_command(CLI::App& app) {
   cmd->add_option("-o,--out", args->out, "Output directory")->required();
   cmd->add_flag("--safetensors", args->safetensors,
                 "Write one trace.safetensors instead of .npy files");
+  cmd->add_option("--tensorboard", args->tensorboard,
+                  "Also write TensorBoard summaries to this log directory: histograms of the "
+                  "traced hooks, attention entropy and sink mass per head and heat maps of every "
+                  "layer's pattern (step = layer), and the logit lens as text")
+      ->type_name("DIR");
   cmd->add_option("--chunk", args->chunk,
                   "Feed the prompt through the KV cache this many tokens at a time (default: all)");
   cmd->callback([args] { run_trace(*args); });

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "model/default_model.h"
 
 namespace gb::cli {
 namespace {
@@ -107,8 +108,8 @@ void print_table(const std::vector<WeightStats>& all, const WeightsArgs& a,
     if (!s.note.empty()) std::printf("%s: %s\n", s.name.c_str(), s.note.c_str());
 }
 
-void run_weights(const WeightsArgs& a) {
-  if (a.model.empty()) usage_fail("give a model: glassbox weights -m MODEL");
+void run_weights(WeightsArgs a) {
+  a.model = resolve_model_path(a.model);
   if (a.singular_values < 0) usage_fail("--singular-values must not be negative");
   if (a.svd_iterations < 0) usage_fail("--svd-iterations must not be negative");
   const SpectrumOptions spectrum{.values = a.singular_values, .iterations = a.svd_iterations};

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/gguf.h"
 
 namespace gb::io {
@@ -135,9 +136,8 @@ void GgufWriter::add_tensor(const std::string& name, std::vector<int64_t> shape,
 }
 
 void GgufWriter::write() {
-  const std::string partial = path_ + ".partial";
-  std::ofstream f(partial, std::ios::binary | std::ios::trunc);
-  if (!f) fail(path_, ": cannot create: ", std::strerror(errno));
+  AtomicFile file(path_);
+  std::ofstream& f = file.stream();
   Out out(f);
   out.put<uint32_t>(0x46554747);
   out.put<uint32_t>(3);
@@ -166,25 +166,11 @@ void GgufWriter::write() {
   out.pad_to(alignment_);
   for (size_t i = 0; i < tensors_.size(); ++i) {
     std::vector<char> buf(sizes[i]);
-    try {
-      tensors_[i].fill(buf.data());
-    } catch (...) {
-      f.close();
-      std::remove(partial.c_str());
-      throw;
-    }
+    tensors_[i].fill(buf.data());  // a throw leaves no file behind (AtomicFile)
     f.write(buf.data(), std::streamsize(sizes[i]));
     out.pad_to(alignment_);
   }
-  f.close();
-  if (!f) {
-    std::remove(partial.c_str());
-    fail(path_, ": write failed (disk full?)");
-  }
-  if (std::rename(partial.c_str(), path_.c_str()) != 0) {
-    std::remove(partial.c_str());
-    fail(path_, ": cannot rename into place: ", std::strerror(errno));
-  }
+  file.commit();
 }
 
 }  // namespace gb::io

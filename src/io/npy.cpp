@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/mapped_file.h"
 
 namespace gb::io {
@@ -22,22 +23,10 @@ std::string shape_tuple(const std::vector<int64_t>& shape) {
 
 void write_file(const std::string& path, const std::string& header, const void* data,
                 size_t bytes) {
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream f(partial, std::ios::binary | std::ios::trunc);
-    if (!f) fail(path, ": cannot create: ", std::strerror(errno));
-    f.write(header.data(), std::streamsize(header.size()));
-    f.write(static_cast<const char*>(data), std::streamsize(bytes));
-    f.close();
-    if (!f) {
-      std::remove(partial.c_str());
-      fail(path, ": write failed (disk full?)");
-    }
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::remove(partial.c_str());
-    fail(path, ": cannot rename into place: ", std::strerror(errno));
-  }
+  AtomicFile f(path);
+  f.write(header.data(), header.size());
+  f.write(data, bytes);
+  f.commit();
 }
 
 int64_t numel(const std::vector<int64_t>& shape) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 
 namespace gb::io {
 namespace {
@@ -115,28 +116,16 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsEnt
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream f(partial, std::ios::binary | std::ios::trunc);
-    if (!f) fail(path, ": cannot create: ", std::strerror(errno));
-    const uint64_t n = text.size();
-    f.write(reinterpret_cast<const char*>(&n), 8);
-    f.write(text.data(), std::streamsize(text.size()));
-    for (const auto& e : entries) {
-      int64_t count = 1;
-      for (int64_t d : e.shape) count *= d;
-      f.write(reinterpret_cast<const char*>(e.data), std::streamsize(count * 4));
-    }
-    f.close();
-    if (!f) {
-      std::remove(partial.c_str());
-      fail(path, ": write failed (disk full?)");
-    }
+  AtomicFile f(path);
+  const uint64_t n = text.size();
+  f.write(&n, 8);
+  f.write(text.data(), text.size());
+  for (const auto& e : entries) {
+    int64_t count = 1;
+    for (int64_t d : e.shape) count *= d;
+    f.write(e.data, size_t(count) * 4);
   }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::remove(partial.c_str());
-    fail(path, ": cannot rename into place: ", std::strerror(errno));
-  }
+  f.commit();
 }
 
 TensorTable read_safetensors_checkpoint(const std::string& dir) {

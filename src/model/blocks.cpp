@@ -1,5 +1,6 @@
 #include "model/blocks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -20,13 +21,31 @@ const float* ptr(std::span<const float> v) {
   return v.empty() ? nullptr : v.data();
 }
 
+// Work below this many floats per chunk is not worth waking a thread for.
+constexpr int64_t kMinChunk = 16384;
+
+// fn(r0, r1) over chunks of [0, rows), each row `width` floats, on the pool's threads.
+template <typename Fn>
+void for_rows(const Step& s, int64_t rows, int64_t width, Fn&& fn) {
+  s.pool.parallel_for(
+      rows, [&](int64_t b, int64_t e) { fn(b, e); },
+      std::max<int64_t>(1, kMinChunk / std::max<int64_t>(1, width)));
+}
+
+// fn(i0, i1) over chunks of [0, n) floats; chunk edges on whole cache lines.
+template <typename Fn>
+void for_elements(const Step& s, int64_t n, Fn&& fn) {
+  s.pool.parallel_for(
+      n, [&](int64_t b, int64_t e) { fn(b, e); }, kMinChunk);
+}
+
 // y [rows, w.rows] = x [rows, w.cols] @ Wᵀ + b
 void linear(const Step& s, const float* x, const WeightMatrix& w, std::span<const float> b,
             float* y, int64_t rows) {
   ops::matmul(x, rows, w, ptr(b), y, s.pool);
 }
 
-void activate(Activation act, float* x, int64_t n) {
+void activate_range(Activation act, float* x, int64_t n) {
   switch (act) {
     case Activation::GeluTanh:
       ops::gelu_tanh(x, n);
@@ -43,21 +62,29 @@ void activate(Activation act, float* x, int64_t n) {
   }
 }
 
-// Applies RoPE to every batch row of x: [batch, n_pos, heads, d_head].
+// x[n] = act(x), in parallel chunks.
+void activate(const Step& s, Activation act, float* x, int64_t n) {
+  for_elements(s, n, [&](int64_t i0, int64_t i1) { activate_range(act, x + i0, i1 - i0); });
+}
+
+// Applies RoPE to every batch row of x: [batch, n_pos, heads, d_head], positions in parallel.
 void rotate(const Step& s, ops::Rope& rope, float* x, int heads) {
-  const int dh = s.config.d_head;
-  for (int b = 0; b < s.batch; ++b)
-    rope.apply(x + int64_t(b) * s.n_pos * heads * dh, s.n_pos, heads, dh, s.pos0);
+  const int64_t dh = s.config.d_head, row = heads * dh;
+  rope.apply(x, 0, heads, int(dh), s.pos0 + s.n_pos);  // fills its tables before threads read them
+  for (int b = 0; b < s.batch; ++b) {
+    float* xb = x + b * s.n_pos * row;
+    for_rows(s, s.n_pos, row, [&](int64_t p0, int64_t p1) {
+      rope.apply(xb + p0 * row, p1 - p0, heads, int(dh), s.pos0 + p0);
+    });
+  }
 }
 
 // Appends this step's keys and values to the cache of `layer`.
 void store_kv(const Step& s, int layer) {
   const int64_t width = s.cache.width();
-  for (int b = 0; b < s.batch; ++b) {
-    const size_t bytes = size_t(s.n_pos * width) * sizeof(float);
-    std::memcpy(s.cache.k(layer, b) + s.pos0 * width, s.act.k.data() + b * s.n_pos * width, bytes);
-    std::memcpy(s.cache.v(layer, b) + s.pos0 * width, s.act.v.data() + b * s.n_pos * width, bytes);
-  }
+  for (int b = 0; b < s.batch; ++b)
+    s.cache.store(layer, b, s.pos0, s.act.k.data() + b * s.n_pos * width,
+                  s.act.v.data() + b * s.n_pos * width, s.n_pos);
 }
 
 // z = softmax(q kᵀ/√d) v over the cache, materialising scores and pattern only if observed.
@@ -77,35 +104,60 @@ void attend(const Step& s, int layer) {
                         s.hooks.on(HookSite::Pattern, layer, s.stack);
   if (!observed) {
     for (int b = 0; b < s.batch; ++b)
-      ops::attention_streaming(a.q.data() + b * s.n_pos * dq, s.cache.k(layer, b),
-                               s.cache.v(layer, b), a.z.data() + b * s.n_pos * dq, dims, s.pool);
+      ops::attention_streaming(a.q.data() + b * s.n_pos * dq, s.cache.keys(layer, b),
+                               s.cache.values(layer, b), a.z.data() + b * s.n_pos * dq, dims,
+                               s.pool);
     return;
   }
   const int64_t per_row = int64_t(c.n_heads) * s.n_pos * k_len;
   float* pattern = grow(a.pattern, s.batch * per_row);
   const Shape shape{s.batch, c.n_heads, s.n_pos, k_len};
   for (int b = 0; b < s.batch; ++b)
-    ops::attention_scores(a.q.data() + b * s.n_pos * dq, s.cache.k(layer, b), pattern + b * per_row,
-                          dims, s.pool);
+    ops::attention_scores(a.q.data() + b * s.n_pos * dq, s.cache.keys(layer, b),
+                          pattern + b * per_row, dims, s.pool);
   s.hooks(HookSite::AttnScores, layer, pattern, shape, s.pos0, s.stack);
   ops::softmax_rows(pattern, s.batch * c.n_heads * s.n_pos, k_len, s.pool);
   s.hooks(HookSite::Pattern, layer, pattern, shape, s.pos0, s.stack);
   for (int b = 0; b < s.batch; ++b)
-    ops::attention_mix(pattern + b * per_row, s.cache.v(layer, b), a.z.data() + b * s.n_pos * dq,
-                       dims, s.pool);
+    ops::attention_mix(pattern + b * per_row, s.cache.values(layer, b),
+                       a.z.data() + b * s.n_pos * dq, dims, s.pool);
 }
 
 }  // namespace
+
+void Activations::prepare(const ModelConfig& c, int64_t rows, int batch) {
+  const int64_t d = c.d_model, dq = int64_t(c.n_heads) * c.d_head,
+                dkv = int64_t(c.n_kv_heads) * c.d_head;
+  for (auto* buf : {&resid, &normed, &attn_out, &mlp_out}) grow(*buf, rows * d);
+  if (c.family == Family::Gpt2) {
+    grow(embed, rows * d);
+    grow(pos_embed, rows * d);
+  }
+  grow(scale, rows);
+  grow(q, rows * dq);
+  grow(z, rows * dq);
+  grow(k, rows * dkv);
+  grow(v, rows * dkv);
+  grow(mlp_pre, rows * c.d_mlp);
+  if (c.family == Family::Llama) grow(mlp_lin, rows * c.d_mlp);
+  grow(last, int64_t(batch) * d);
+}
 
 void norm_block(const Step& s, const NormWeights& w, const float* x, float* out, int layer,
                 NormSites sites) {
   const int64_t rows = s.rows(), d = s.config.d_model;
   float* scale = grow(s.act.scale, rows);
-  ops::norm_scale(w.kind, x, rows, d, w.eps, scale);
+  for_rows(s, rows, d, [&](int64_t r0, int64_t r1) {
+    ops::norm_scale(w.kind, x + r0 * d, r1 - r0, d, w.eps, scale + r0);
+  });
   s.hooks(sites.scale, layer, scale, s.shape(1), s.pos0, s.stack);
-  ops::norm_normalize(w.kind, x, scale, rows, d, out);
+  for_rows(s, rows, d, [&](int64_t r0, int64_t r1) {
+    ops::norm_normalize(w.kind, x + r0 * d, scale + r0, r1 - r0, d, out + r0 * d);
+  });
   s.hooks(sites.normalized, layer, out, s.shape(d), s.pos0, s.stack);
-  ops::norm_affine(out, rows, d, w.w.data(), ptr(w.b));
+  for_rows(s, rows, d, [&](int64_t r0, int64_t r1) {
+    ops::norm_affine(out + r0 * d, r1 - r0, d, w.w.data(), ptr(w.b));
+  });
 }
 
 void self_attention_block(const Step& s, const AttentionWeights& w, ops::Rope* rope,
@@ -124,8 +176,10 @@ void self_attention_block(const Step& s, const AttentionWeights& w, ops::Rope* r
   linear(s, a.normed.data(), w.w_k, w.b_k, a.k.data(), rows);
   linear(s, a.normed.data(), w.w_v, w.b_v, a.v.data(), rows);
   if (deinterleave) {
-    ops::deinterleave_heads(a.q.data(), rows, c.n_heads, c.d_head);
-    ops::deinterleave_heads(a.k.data(), rows, c.n_kv_heads, c.d_head);
+    for_rows(s, rows, dq, [&](int64_t r0, int64_t r1) {
+      ops::deinterleave_heads(a.q.data() + r0 * dq, r1 - r0, c.n_heads, c.d_head);
+      ops::deinterleave_heads(a.k.data() + r0 * dkv, r1 - r0, c.n_kv_heads, c.d_head);
+    });
   }
   s.hook(HookSite::Q, layer, a.q, s.shape(c.n_heads, c.d_head));
   s.hook(HookSite::K, layer, a.k, s.shape(c.n_kv_heads, c.d_head));
@@ -154,10 +208,11 @@ void mlp_block(const Step& s, const MlpWeights& w, const float* x, int layer) {
     float* lin = grow(a.mlp_lin, rows * d_mlp);
     linear(s, x, w.w_up, {}, lin, rows);
     s.hook(HookSite::MlpPreLinear, layer, a.mlp_lin, s.shape(d_mlp));
-    activate(w.act, pre, rows * d_mlp);
-    ops::mul(lin, pre, rows * d_mlp);
+    activate(s, w.act, pre, rows * d_mlp);
+    for_elements(s, rows * d_mlp,
+                 [&](int64_t i0, int64_t i1) { ops::mul(lin + i0, pre + i0, i1 - i0); });
   } else {
-    activate(w.act, pre, rows * d_mlp);
+    activate(s, w.act, pre, rows * d_mlp);
   }
   s.hook(HookSite::MlpPost, layer, a.mlp_pre, s.shape(d_mlp));
   linear(s, pre, w.w_out, w.b_out, a.mlp_out.data(), rows);
@@ -189,7 +244,9 @@ void output_projection(const Step& s, const AttentionWeights& w, int layer, Hook
 
 void add_residual(const Step& s, const std::vector<float>& delta, HookSite site, int layer) {
   const int64_t n = s.rows() * s.config.d_model;
-  ops::add(delta.data(), s.act.resid.data(), n);
+  float* resid = s.act.resid.data();
+  for_elements(s, n,
+               [&](int64_t i0, int64_t i1) { ops::add(delta.data() + i0, resid + i0, i1 - i0); });
   s.hook(site, layer, s.act.resid, s.shape(s.config.d_model));
 }
 
@@ -209,7 +266,7 @@ void unembed_block(const Step& s, const NormWeights& final_norm, const WeightMat
   }
   float* last = grow(a.last, s.batch * d);
   for (int b = 0; b < s.batch; ++b)
-    std::memcpy(last + b * d, a.normed.data() + ((b + 1) * s.n_pos - 1) * d,
+    std::memcpy(last + b * d, a.normed.data() + (b * s.n_pos + s.last_pos(b)) * d,
                 size_t(d) * sizeof(float));
   logits = Tensor(Shape{s.batch, 1, vocab});
   linear(s, last, unembed, {}, logits.data(), s.batch);

@@ -18,7 +18,8 @@
 
 namespace gb {
 
-// Per-forward buffers, rows = batch · n_pos. Grown on demand, reused across calls.
+// Per-forward buffers, rows = batch · n_pos. Sized by prepare() before a forward pass (only the
+// buffers of observed sites — pattern, result, w_o — grow on demand), reused across calls.
 struct Activations {
   std::vector<float> resid;      // [rows, d_model]   the residual stream
   std::vector<float> embed;      // [rows, d_model]   token embeddings (then resid = embed + pos)
@@ -36,6 +37,9 @@ struct Activations {
   std::vector<float> mlp_lin;    // [rows, d_mlp]     gated MLPs
   std::vector<float> mlp_out;    // [rows, d_model]
   std::vector<float> last;       // [batch, d_model]  rows the logits are computed for
+
+  // Grows every buffer a forward pass of `rows` rows over `batch` sequences needs.
+  void prepare(const ModelConfig& c, int64_t rows, int batch);
 };
 
 // What every block needs to know about the current forward call.
@@ -49,8 +53,11 @@ struct Step {
   int64_t n_pos = 0;  // new positions per batch row
   int64_t pos0 = 0;   // absolute position of the first new token
   Stack stack = Stack::Main;
+  std::span<const int64_t> lengths = {};  // [batch] real positions per row, or empty: all n_pos
 
   int64_t rows() const { return int64_t(batch) * n_pos; }
+  // The last real position of batch row b.
+  int64_t last_pos(int b) const { return lengths.empty() ? n_pos - 1 : lengths[size_t(b)] - 1; }
   Shape shape(int64_t width) const { return {batch, n_pos, width}; }
   Shape shape(int64_t heads, int64_t width) const { return {batch, n_pos, heads, width}; }
   void hook(HookSite site, int layer, std::vector<float>& buf, const Shape& s) const {

@@ -26,6 +26,10 @@ const float* row_mask(const AttentionMask& m, int b, int64_t q_len, int64_t k_le
   return scratch.data();
 }
 
+ops::KvRows rows_of(const float* x, int64_t width) {
+  return {x, DType::F32, width};
+}
+
 // act.z = softmax(q kᵀ/√d_head + mask) v for every batch row. Streams unless scores or pattern
 // are observed.
 void attend(const Step& s, int64_t k_len, const AttentionMask& m, const AttentionSites& sites,
@@ -51,8 +55,9 @@ void attend(const Step& s, int64_t k_len, const AttentionMask& m, const Attentio
   if (!observed) {
     for (int b = 0; b < s.batch; ++b) {
       dims.mask = row_mask(m, b, q_len, k_len, scratch);
-      ops::attention_streaming(q + b * q_len * width, k + b * k_len * width, v + b * k_len * width,
-                               z + b * q_len * width, dims, s.pool);
+      ops::attention_streaming(q + b * q_len * width, rows_of(k + b * k_len * width, width),
+                               rows_of(v + b * k_len * width, width), z + b * q_len * width, dims,
+                               s.pool);
     }
     return;
   }
@@ -62,15 +67,15 @@ void attend(const Step& s, int64_t k_len, const AttentionMask& m, const Attentio
   const Shape shape{s.batch, c.n_heads, q_len, k_len};
   for (int b = 0; b < s.batch; ++b) {
     dims.mask = row_mask(m, b, q_len, k_len, scratch);
-    ops::attention_scores(q + b * q_len * width, k + b * k_len * width, pattern + b * per_row, dims,
-                          s.pool);
+    ops::attention_scores(q + b * q_len * width, rows_of(k + b * k_len * width, width),
+                          pattern + b * per_row, dims, s.pool);
   }
   s.hooks(sites.scores, layer, pattern, shape, s.pos0, s.stack);
   ops::softmax_rows(pattern, s.batch * c.n_heads * q_len, k_len, s.pool);
   s.hooks(sites.pattern, layer, pattern, shape, s.pos0, s.stack);
   for (int b = 0; b < s.batch; ++b)
-    ops::attention_mix(pattern + b * per_row, v + b * k_len * width, z + b * q_len * width, dims,
-                       s.pool);
+    ops::attention_mix(pattern + b * per_row, rows_of(v + b * k_len * width, width),
+                       z + b * q_len * width, dims, s.pool);
 }
 
 }  // namespace

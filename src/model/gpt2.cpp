@@ -42,7 +42,8 @@ class Gpt2Model : public Model {
                  .act = act_,
                  .batch = tokens.batch,
                  .n_pos = tokens.n_pos,
-                 .pos0 = cache.n_pos()};
+                 .pos0 = cache.n_pos(),
+                 .lengths = tokens.lengths};
     embed(s, tokens);
     for (int layer = 0; layer < config_.n_layers; ++layer) block(s, layer);
     unembed_block(s, final_norm_, wte_, options.all_logits, logits);
@@ -53,10 +54,7 @@ class Gpt2Model : public Model {
   // resid = W_E[token] + W_pos[position]
   void embed(const Step& s, const TokenBatch& tokens) {
     const int64_t d = config_.d_model, n = s.rows() * d;
-    act_.embed.resize(size_t(n));
-    act_.pos_embed.resize(size_t(n));
-    act_.resid.resize(size_t(n));
-    act_.normed.resize(size_t(n));
+    act_.prepare(config_, s.rows(), s.batch);
     embed_tokens(s, wte_, tokens.ids, act_.embed.data());
     s.hook(HookSite::Embed, -1, act_.embed, s.shape(d));
     for (int b = 0; b < s.batch; ++b)

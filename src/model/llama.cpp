@@ -42,9 +42,9 @@ class LlamaModel : public Model {
                  .act = act_,
                  .batch = tokens.batch,
                  .n_pos = tokens.n_pos,
-                 .pos0 = cache.n_pos()};
-    act_.resid.resize(size_t(s.rows() * config_.d_model));
-    act_.normed.resize(act_.resid.size());
+                 .pos0 = cache.n_pos(),
+                 .lengths = tokens.lengths};
+    act_.prepare(config_, s.rows(), s.batch);
     embed_tokens(s, embed_, tokens.ids, act_.resid.data());
     s.hook(HookSite::Embed, -1, act_.resid, s.shape(config_.d_model));
     for (int layer = 0; layer < config_.n_layers; ++layer) block(s, layer);

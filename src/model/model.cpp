@@ -1,8 +1,20 @@
 #include "model/model.h"
 
+#include <cstdio>
+
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace gb {
+namespace {
+
+std::string fixed_gib(double bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", bytes / double(1 << 30));
+  return buf;
+}
+
+}  // namespace
 
 Model::Model(ModelSource source, int threads)
     : path_(std::move(source.path)),
@@ -21,13 +33,19 @@ void Model::set_threads(int n) {
   pool_ = std::make_unique<ThreadPool>(n > 0 ? n : ThreadPool::hardware_threads());
 }
 
-KvCache Model::new_cache(int batch, int64_t max_pos) const {
+KvCache Model::new_cache(int batch, int64_t max_pos, DType kv_type) const {
   if (batch <= 0) usage_fail("batch size must be positive");
   if (max_pos <= 0) usage_fail("context size must be positive");
   if (config_.family == Family::Gpt2 && max_pos > config_.n_ctx)
     usage_fail("context of ", max_pos, " positions exceeds the model's ", config_.n_ctx,
                " learned positions");
-  return KvCache(config_.n_layers, batch, max_pos, config_.n_kv_heads * config_.d_head);
+  const int width = config_.n_kv_heads * config_.d_head;
+  const double bytes = KvCache::bytes_needed(config_.n_layers, batch, max_pos, width, kv_type);
+  const auto available = available_memory_bytes();
+  if (available && bytes > *available)
+    usage_fail("a context of ", max_pos, " positions × ", batch, " rows needs a ", fixed_gib(bytes),
+               " GiB KV cache; only ", fixed_gib(*available), " GiB of memory is available");
+  return KvCache(config_.n_layers, batch, max_pos, width, kv_type);
 }
 
 void Model::check_batch(const TokenBatch& tokens, const KvCache& cache) const {
@@ -39,6 +57,16 @@ void Model::check_batch(const TokenBatch& tokens, const KvCache& cache) const {
   if (cache.n_pos() + tokens.n_pos > cache.max_pos())
     usage_fail("context full: ", cache.n_pos(), " + ", tokens.n_pos, " positions exceed the ",
                cache.max_pos(), " the cache holds");
+  if (!tokens.lengths.empty()) {
+    if (int64_t(tokens.lengths.size()) != tokens.batch)
+      fail("token batch gives ", tokens.lengths.size(), " lengths for ", tokens.batch, " rows");
+    if (cache.n_pos() != 0)
+      usage_fail("a batch of unequal lengths must start from an empty KV cache (it holds ",
+                 cache.n_pos(), " positions)");
+    for (int64_t len : tokens.lengths)
+      if (len < 1 || len > tokens.n_pos)
+        fail("token batch row length ", len, " is outside 1..", tokens.n_pos);
+  }
   for (int32_t id : tokens.ids)
     if (id < 0 || id >= config_.d_vocab)
       usage_fail("token id ", id, " is out of range for a vocabulary of ", config_.d_vocab);

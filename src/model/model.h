@@ -23,11 +23,18 @@ namespace tok {
 class Tokenizer;
 }
 
-// Token ids of `batch` equal-length sequences: ids[b * n_pos + p].
+// Token ids of `batch` sequences: ids[b * n_pos + p].
+//
+// Sequences of unequal length are right-padded to n_pos (with any valid id) and their lengths
+// given: causal attention never lets a real position see a padding one, so every real position
+// gets exactly the activations it would get alone, and the last-position logits are taken at
+// lengths[b] − 1. Hooks see the padded tensors; the padding rows (p ≥ lengths[b]) are
+// meaningless. Such a ragged batch must start from an empty KV cache.
 struct TokenBatch {
   std::span<const int32_t> ids;
   int batch = 1;
   int64_t n_pos = 0;
+  std::span<const int64_t> lengths = {};  // [batch] positions of each row, or empty: all n_pos
 };
 
 struct ForwardOptions {
@@ -61,7 +68,9 @@ class Model {
     return stack == Stack::Main && has_site(site);
   }
 
-  KvCache new_cache(int batch, int64_t max_pos) const;
+  // A KV cache for `batch` rows of up to max_pos positions, F32 or F16. Throws UsageError before
+  // allocating when it would not fit in the memory available.
+  KvCache new_cache(int batch, int64_t max_pos, DType kv_type = DType::F32) const;
 
   // The final norm and the unembedding, for analyses that read the residual stream through
   // them (logit lens, direct logit attribution).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 namespace gb {
 namespace {
 
@@ -46,6 +48,29 @@ Tensor HookedModel::run_observed(std::span<const int32_t> tokens, const HookMask
     std::copy(logits.data(), logits.data() + logits.numel(), all.data() + p0 * all.shape()[2]);
   }
   return all;
+}
+
+void HookedModel::run_batch_observed(std::span<const std::span<const int32_t>> sequences,
+                                     const HookMask& mask, Observer& observer) {
+  if (sequences.empty()) return;
+  int64_t longest = 0;
+  for (const auto& seq : sequences) longest = std::max(longest, int64_t(seq.size()));
+  const int batch = int(sequences.size());
+  std::vector<int32_t> ids(size_t(batch * longest));
+  std::vector<int64_t> lengths;
+  for (int b = 0; b < batch; ++b) {
+    const auto& seq = sequences[size_t(b)];
+    if (seq.empty()) usage_fail("sequence ", b, " of a batch is empty");
+    // Padding repeats the last token: any valid id would do.
+    std::fill(std::copy(seq.begin(), seq.end(), ids.begin() + b * longest),
+              ids.begin() + (b + 1) * longest, seq.back());
+    lengths.push_back(int64_t(seq.size()));
+  }
+  KvCache kv = model_->new_cache(batch, longest);
+  const Hooks hooks = mask.any() ? Hooks(mask, observer) : Hooks();
+  Tensor logits;
+  model_->forward({.ids = ids, .batch = batch, .n_pos = longest, .lengths = lengths}, kv, hooks,
+                  logits);
 }
 
 Tensor HookedModel::run(std::span<const int32_t> tokens) {

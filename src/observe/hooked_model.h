@@ -48,6 +48,11 @@ class HookedModel {
                       int64_t chunk = 0);
   Tensor run_observed(std::span<const int32_t> tokens, const HookMask& mask, Observer& observer,
                       int64_t chunk = 0);
+  // Several sequences in one forward pass, right-padded to the longest (TokenBatch): hooks see
+  // [batch, longest, ...] tensors (pos0 = 0) in which rows past a sequence's length are padding
+  // the observer must skip. Logits are computed only where hook_logits asks for them.
+  void run_batch_observed(std::span<const std::span<const int32_t>> sequences, const HookMask& mask,
+                          Observer& observer);
 
  private:
   std::unique_ptr<Model> model_;

@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "model/config_json.h"
 
 namespace gb {
 namespace {
@@ -22,21 +24,6 @@ json axes_json(HookSite site) {
   const HookSiteInfo& info = hook_site_info(site);
   for (int i = 0; i < info.rank; ++i) a.push_back(std::string(axis_name(info.axes[i])));
   return a;
-}
-
-void write_text(const fs::path& path, const std::string& text) {
-  const std::string partial = path.string() + ".partial";
-  {
-    std::ofstream f(partial, std::ios::trunc);
-    if (!f) fail(path.string(), ": cannot create: ", std::strerror(errno));
-    f << text;
-    f.close();
-    if (!f) {
-      std::remove(partial.c_str());
-      fail(path.string(), ": write failed (disk full?)");
-    }
-  }
-  fs::rename(partial, path);
 }
 
 }  // namespace
@@ -53,28 +40,13 @@ TraceManifest::TraceManifest(std::string dir, const TraceInfo& info) : dir_(std:
   const ModelConfig& c = info.config;
   json_ = {{"format", "glassbox-trace"},
            {"version", 1},
-           {"model",
-            {{"path", info.model_path},
-             {"arch", c.arch},
-             {"family", family_name(c.family)},
-             {"name", c.name},
-             {"n_layers", c.n_layers},
-             {"d_model", c.d_model},
-             {"n_heads", c.n_heads},
-             {"n_kv_heads", c.n_kv_heads},
-             {"d_head", c.d_head},
-             {"d_mlp", c.d_mlp},
-             {"d_vocab", c.d_vocab},
-             {"n_params", c.n_params}}},
+           {"model", config_json(c)},
            {"tokens", info.tokens},
            {"token_strings", info.token_strings},
            {"filter", info.filter},
            {"hooks", json::array()}};
+  json_["model"]["path"] = info.model_path;
   if (c.family == Family::TorchTransformer) {
-    json_["model"]["n_encoder_layers"] = c.n_encoder_layers;
-    json_["model"]["n_decoder_layers"] = c.n_layers;
-    json_["model"]["norm_first"] = c.norm_first;
-    json_["model"]["activation"] = activation_name(c.act);
     json inputs = json::array();
     for (const TraceInput& in : info.inputs)
       inputs.push_back({{"role", in.role}, {"file", in.file}, {"shape", in.shape}});
@@ -106,7 +78,7 @@ void TraceManifest::set_tokens(const std::vector<int32_t>& tokens,
 }
 
 void TraceManifest::write() {
-  write_text(fs::path(dir_) / "manifest.json", json_.dump(2) + "\n");
+  io::write_file_atomically((fs::path(dir_) / "manifest.json").string(), json_.dump(2) + "\n");
 }
 
 std::vector<std::string> write_trace(const std::string& dir, TraceFormat format,

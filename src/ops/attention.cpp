@@ -2,21 +2,23 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
 
+#include "core/error.h"
+#include "ops/f16_rows.h"
+#include "ops/softmax.h"
 #include "ops/vec.h"
 
 namespace gb::ops {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-
-int64_t stride_of(const AttentionDims& d) {
-  return d.kv_stride ? d.kv_stride : int64_t(d.n_kv_heads) * d.d_head;
-}
+constexpr int kTile = 64;       // keys per tile
+constexpr int kBlockRows = 32;  // query rows (positions × heads of a group) per task
 
 // Number of keys query i may see.
 int64_t visible_keys(const AttentionDims& d, int64_t i) {
@@ -25,68 +27,188 @@ int64_t visible_keys(const AttentionDims& d, int64_t i) {
   return n < d.k_len ? n : d.k_len;
 }
 
-// Scores of one (head, query) row into row[0, k_len); masked entries are −inf.
-void score_row(const float* qh, const float* k, int kv_head, int64_t i, const AttentionDims& d,
-               float* row) {
-  const int64_t stride = stride_of(d), visible = visible_keys(d, i);
-  for (int64_t j = 0; j < visible; ++j)
-    row[j] = d.scale * dot(qh, k + j * stride + int64_t(kv_head) * d.d_head, d.d_head);
-  for (int64_t j = visible; j < d.k_len; ++j) row[j] = kNegInf;
-  if (d.mask) {
-    const float* m = d.mask + i * d.k_len;
-    for (int64_t j = 0; j < d.k_len; ++j) row[j] += m[j];
-  }
-}
+// The work of one task: kv head g and queries [i0, i1); its rows are (query i, query head h) for
+// the heads h of g's group, row r = (i − i0)·group + (h − g·group).
+struct Task {
+  int g = 0;
+  int64_t i0 = 0, i1 = 0;
+};
 
-void softmax_row(float* x, int64_t n) {
-  const float m = max_value(x, n);
-  if (m == kNegInf) {
-    std::memset(x, 0, size_t(n) * sizeof(float));
-    return;
+struct Tasks {
+  int group = 1;          // query heads per kv head
+  int64_t positions = 1;  // queries per task
+  int64_t blocks = 1;     // query blocks
+  explicit Tasks(const AttentionDims& d)
+      : group(d.n_heads / d.n_kv_heads),
+        positions(std::max<int64_t>(1, kBlockRows / group)),
+        blocks((d.q_len + positions - 1) / positions) {}
+  int64_t count(const AttentionDims& d) const { return int64_t(d.n_kv_heads) * blocks; }
+  Task operator()(const AttentionDims& d, int64_t t) const {
+    const int64_t i0 = (t % blocks) * positions;
+    return {int(t / blocks), i0, std::min(d.q_len, i0 + positions)};
   }
-  double sum = 0;
+};
+
+// Per-thread buffers of the tile loops.
+struct Scratch {
+  std::vector<float> kt;    // [d_head, kTile]  keys of a tile, transposed
+  std::vector<float> vbuf;  // [kTile, d_head]  values of a tile (F16 cache only)
+  std::vector<float> row;   // [d_head]         one converted key row
+  std::vector<float> s;     // [kTile]          scores / probabilities of one row
+  explicit Scratch(int d_head)
+      : kt(size_t(d_head) * kTile), vbuf(size_t(d_head) * kTile), row(size_t(d_head)), s(kTile) {}
+};
+
+// Keys [j0, j0 + n) of kv head g, as f32, into kt [d_head, kTile]; columns ≥ n are zero.
+void load_keys(const KvRows& k, int g, int d_head, int64_t j0, int64_t n, Scratch& sc) {
   for (int64_t j = 0; j < n; ++j) {
-    x[j] = std::exp(x[j] - m);
-    sum += x[j];
+    const int64_t off = (j0 + j) * k.stride + int64_t(g) * d_head;
+    const float* row = static_cast<const float*>(k.data) + off;
+    if (k.dtype == DType::F16) {
+      from_f16_rows(static_cast<const uint16_t*>(k.data) + off, sc.row.data(), d_head);
+      row = sc.row.data();
+    }
+    for (int d = 0; d < d_head; ++d) sc.kt[size_t(d) * kTile + size_t(j)] = row[d];
   }
-  scale(float(1.0 / sum), x, n);
+  for (int d = 0; d < d_head; ++d)
+    std::fill(sc.kt.begin() + d * kTile + n, sc.kt.begin() + (d + 1) * kTile, 0.0f);
 }
 
-// zh[d_head] = Σ_j p[j]·v_j for one head.
-void mix_row(const float* p, const float* v, int kv_head, const AttentionDims& d, float* zh) {
-  const int64_t stride = stride_of(d);
-  std::memset(zh, 0, size_t(d.d_head) * sizeof(float));
-  for (int64_t j = 0; j < d.k_len; ++j)
-    if (p[j] != 0.0f) axpy(p[j], v + j * stride + int64_t(kv_head) * d.d_head, zh, d.d_head);
+// Values [j0, j0 + n) of kv head g as f32 rows: a pointer and the stride between rows.
+std::pair<const float*, int64_t> load_values(const KvRows& v, int g, int d_head, int64_t j0,
+                                             int64_t n, Scratch& sc) {
+  const int64_t off = j0 * v.stride + int64_t(g) * d_head;
+  if (v.dtype == DType::F32) return {static_cast<const float*>(v.data) + off, v.stride};
+  for (int64_t j = 0; j < n; ++j)
+    from_f16_rows(static_cast<const uint16_t*>(v.data) + off + j * v.stride,
+                  sc.vbuf.data() + j * d_head, d_head);
+  return {sc.vbuf.data(), d_head};
+}
+
+// s[kTile] = scale · q[d_head] · kt[d_head, kTile]
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void score_tile(
+    const float* q, const float* kt, int d_head, float scale, float* s) {
+  float acc[kTile] = {};
+  for (int d = 0; d < d_head; ++d) {
+    const float qd = q[d];
+    const float* kr = kt + d * kTile;
+    for (int j = 0; j < kTile; ++j) acc[j] += qd * kr[j];
+  }
+  for (int j = 0; j < kTile; ++j) s[j] = acc[j] * scale;
+}
+
+// o[d_head] += Σ_{j<n} p[j] · v_j, v_j at v + j·stride. Zero weights are skipped.
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv(
+    const float* p, const float* v, int64_t stride, int64_t n, int d_head, float* o) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float pj = p[j];
+    if (pj == 0.0f) continue;
+    const float* vj = v + j * stride;
+    for (int d = 0; d < d_head; ++d) o[d] += pj * vj[d];
+  }
+}
+
+// Scores of query i against keys [j0, j0 + n) into s[0, n): −inf past what i sees, plus mask.
+void score_row(const float* qh, const Scratch& sc, int64_t i, int64_t j0, int64_t n,
+               const AttentionDims& d, float* s) {
+  score_tile(qh, sc.kt.data(), d.d_head, d.scale, s);
+  const int64_t visible = visible_keys(d, i);
+  for (int64_t j = std::max<int64_t>(0, visible - j0); j < n; ++j) s[j] = kNegInf;
+  if (d.mask) {
+    const float* m = d.mask + i * d.k_len + j0;
+    for (int64_t j = 0; j < n; ++j) s[j] += m[j];
+  }
+}
+
+// Keys that some query of [i0, i1) sees.
+int64_t keys_of_block(const AttentionDims& d, int64_t i1) {
+  return d.mask ? d.k_len : visible_keys(d, i1 - 1);
+}
+
+// Online softmax of one task: running max m, sum l and unnormalised output o per row.
+void stream_task(const float* q, const KvRows& k, const KvRows& v, float* z, const AttentionDims& d,
+                 const Task& t, int group, Scratch& sc, std::vector<float>& state) {
+  const int dh = d.d_head;
+  const int64_t rows = (t.i1 - t.i0) * group;
+  state.assign(size_t(rows) * (dh + 2), 0.0f);
+  float* o = state.data();   // [rows, d_head]
+  float* m = o + rows * dh;  // [rows]
+  float* l = m + rows;       // [rows]
+  std::fill(m, m + rows, kNegInf);
+  const int64_t end = keys_of_block(d, t.i1);
+  for (int64_t j0 = 0; j0 < end; j0 += kTile) {
+    const int64_t n = std::min<int64_t>(kTile, end - j0);
+    load_keys(k, t.g, dh, j0, n, sc);
+    const auto [vt, v_stride] = load_values(v, t.g, dh, j0, n, sc);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t i = t.i0 + r / group;
+      const int h = t.g * group + int(r % group);
+      float* s = sc.s.data();
+      score_row(q + (i * d.n_heads + h) * dh, sc, i, j0, n, d, s);
+      const float tile_max = max_value(s, n);
+      if (tile_max == kNegInf) continue;
+      const float m_new = std::max(m[r], tile_max);
+      const float c = std::exp(m[r] - m_new);
+      const float sum = exp_shift_sum(s, n, m_new);
+      if (c != 1.0f) scale(c, o + r * dh, dh);
+      l[r] = l[r] * c + sum;
+      m[r] = m_new;
+      accumulate_pv(s, vt, v_stride, n, dh, o + r * dh);
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t i = t.i0 + r / group;
+    const int h = t.g * group + int(r % group);
+    float* zr = z + (i * d.n_heads + h) * dh;
+    const float inv = l[r] > 0 ? 1.0f / l[r] : 0.0f;
+    for (int e = 0; e < dh; ++e) zr[e] = o[r * dh + e] * inv;
+  }
+}
+
+void check_dims(const AttentionDims& d) {
+  if (d.n_kv_heads <= 0 || d.n_heads % d.n_kv_heads != 0 || d.d_head <= 0)
+    fail("attention: ", d.n_heads, " query heads cannot share ", d.n_kv_heads, " kv heads");
 }
 
 }  // namespace
 
-void attention_streaming(const float* q, const float* k, const float* v, float* z,
+void attention_streaming(const float* q, const KvRows& k, const KvRows& v, float* z,
                          const AttentionDims& d, ThreadPool& pool) {
-  const int group = d.n_heads / d.n_kv_heads;
-  pool.parallel_for(d.q_len * d.n_heads, [&](int64_t begin, int64_t end) {
-    std::vector<float> row(static_cast<size_t>(d.k_len));
-    for (int64_t t = begin; t < end; ++t) {
-      const int64_t i = t / d.n_heads;
-      const int h = int(t % d.n_heads);
-      const int64_t off = (i * d.n_heads + h) * d.d_head;
-      score_row(q + off, k, h / group, i, d, row.data());
-      softmax_row(row.data(), d.k_len);
-      mix_row(row.data(), v, h / group, d, z + off);
-    }
+  check_dims(d);
+  const Tasks tasks(d);
+  pool.parallel_for(tasks.count(d), [&](int64_t begin, int64_t end) {
+    Scratch sc(d.d_head);
+    std::vector<float> state;
+    for (int64_t t = begin; t < end; ++t)
+      stream_task(q, k, v, z, d, tasks(d, t), tasks.group, sc, state);
   });
 }
 
-void attention_scores(const float* q, const float* k, float* scores, const AttentionDims& d,
+void attention_scores(const float* q, const KvRows& k, float* scores, const AttentionDims& d,
                       ThreadPool& pool) {
-  const int group = d.n_heads / d.n_kv_heads;
-  pool.parallel_for(d.q_len * d.n_heads, [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) {
-      const int h = int(t / d.q_len);
-      const int64_t i = t % d.q_len;
-      score_row(q + (i * d.n_heads + h) * d.d_head, k, h / group, i, d,
-                scores + (int64_t(h) * d.q_len + i) * d.k_len);
+  check_dims(d);
+  const Tasks tasks(d);
+  const int group = tasks.group;
+  pool.parallel_for(tasks.count(d), [&](int64_t begin, int64_t end) {
+    Scratch sc(d.d_head);
+    for (int64_t ti = begin; ti < end; ++ti) {
+      const Task t = tasks(d, ti);
+      const int64_t rows = (t.i1 - t.i0) * group, seen = keys_of_block(d, t.i1);
+      for (int64_t j0 = 0; j0 < d.k_len; j0 += kTile) {
+        const int64_t n = std::min<int64_t>(kTile, d.k_len - j0);
+        if (j0 < seen) load_keys(k, t.g, d.d_head, j0, n, sc);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t i = t.i0 + r / group;
+          const int h = t.g * group + int(r % group);
+          float* out = scores + (int64_t(h) * d.q_len + i) * d.k_len + j0;
+          if (j0 >= seen) {
+            std::fill(out, out + n, kNegInf);
+            continue;
+          }
+          score_row(q + (i * d.n_heads + h) * d.d_head, sc, i, j0, n, d, sc.s.data());
+          std::memcpy(out, sc.s.data(), size_t(n) * sizeof(float));
+        }
+      }
     }
   });
 }
@@ -97,15 +219,35 @@ void softmax_rows(float* x, int64_t rows, int64_t n, ThreadPool& pool) {
   });
 }
 
-void attention_mix(const float* pattern, const float* v, float* z, const AttentionDims& d,
+void attention_mix(const float* pattern, const KvRows& v, float* z, const AttentionDims& d,
                    ThreadPool& pool) {
-  const int group = d.n_heads / d.n_kv_heads;
-  pool.parallel_for(d.q_len * d.n_heads, [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) {
-      const int h = int(t / d.q_len);
-      const int64_t i = t % d.q_len;
-      mix_row(pattern + (int64_t(h) * d.q_len + i) * d.k_len, v, h / group, d,
-              z + (i * d.n_heads + h) * d.d_head);
+  check_dims(d);
+  const Tasks tasks(d);
+  const int group = tasks.group, dh = d.d_head;
+  pool.parallel_for(tasks.count(d), [&](int64_t begin, int64_t end) {
+    Scratch sc(dh);
+    for (int64_t ti = begin; ti < end; ++ti) {
+      const Task t = tasks(d, ti);
+      const int64_t rows = (t.i1 - t.i0) * group;
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t i = t.i0 + r / group;
+        const int h = t.g * group + int(r % group);
+        std::memset(z + (i * d.n_heads + h) * dh, 0, size_t(dh) * sizeof(float));
+      }
+      for (int64_t j0 = 0; j0 < d.k_len; j0 += kTile) {
+        const int64_t n = std::min<int64_t>(kTile, d.k_len - j0);
+        bool loaded = false;
+        std::pair<const float*, int64_t> vt;
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t i = t.i0 + r / group;
+          const int h = t.g * group + int(r % group);
+          const float* p = pattern + (int64_t(h) * d.q_len + i) * d.k_len + j0;
+          if (std::all_of(p, p + n, [](float x) { return x == 0.0f; })) continue;
+          if (!loaded) vt = load_values(v, t.g, dh, j0, n, sc);
+          loaded = true;
+          accumulate_pv(p, vt.first, vt.second, n, dh, z + (i * d.n_heads + h) * dh);
+        }
+      }
     }
   });
 }

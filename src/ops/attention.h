@@ -1,18 +1,31 @@
 // Scaled dot-product attention of one sequence over its keys and values.
 //
 // Two ways, chosen per layer by what is observed:
-//  - attention_streaming: never builds the [n_heads, q_len, k_len] matrix; each (head, query)
-//    works in a scratch row of k_len floats, so memory is linear in context length.
+//  - attention_streaming: never builds the [n_heads, q_len, k_len] matrix. Keys are taken in
+//    tiles of 64; each query row keeps a running maximum, sum and output (online softmax), so
+//    memory is a few tiles whatever the context length. A task is one kv head × a block of
+//    queries, so the query heads that share a kv head (grouped-query attention) read each key
+//    tile once.
 //  - attention_scores + softmax_rows + attention_mix: materialises scores, then the pattern, so
-//    hooks can see and change them (attn.hook_attn_scores / attn.hook_pattern).
-// Both give the same z. Grouped-query attention: query head h reads kv head h / (n_heads/n_kv).
+//    hooks can see and change them (attn.hook_attn_scores / attn.hook_pattern). Also tiled: a
+//    task is one head × a block of queries over key tiles.
+// Both give the same z (up to float rounding). Grouped-query attention: query head h reads kv
+// head h / (n_heads/n_kv).
 #pragma once
 
 #include <cstdint>
 
+#include "core/dtype.h"
 #include "core/thread_pool.h"
 
 namespace gb::ops {
+
+// Key or value rows in F32 or F16: row j (one position, all kv heads) at element j·stride.
+struct KvRows {
+  const void* data = nullptr;
+  DType dtype = DType::F32;  // F32 or F16
+  int64_t stride = 0;        // elements between consecutive rows (≥ n_kv_heads·d_head)
+};
 
 struct AttentionDims {
   int n_heads = 0;
@@ -24,23 +37,23 @@ struct AttentionDims {
   bool causal = true;
   float scale = 1.0f;           // usually 1/√d_head
   const float* mask = nullptr;  // optional [q_len, k_len], added to scores (−inf blocks a key)
-  int64_t kv_stride = 0;        // floats between consecutive key rows (0: n_kv_heads·d_head)
 };
 
-// q: [q_len, n_heads, d_head]; k, v: [k_len rows of kv_stride] holding [n_kv_heads, d_head];
-// z: [q_len, n_heads, d_head].
-void attention_streaming(const float* q, const float* k, const float* v, float* z,
+// q: [q_len, n_heads, d_head]; k, v: k_len rows holding [n_kv_heads, d_head];
+// z: [q_len, n_heads, d_head]. A query that sees no key gets z = 0.
+void attention_streaming(const float* q, const KvRows& k, const KvRows& v, float* z,
                          const AttentionDims& dims, ThreadPool& pool);
 
 // scores: [n_heads, q_len, k_len] = scale·q·kᵀ (+ mask), −inf where causally masked.
-void attention_scores(const float* q, const float* k, float* scores, const AttentionDims& dims,
+void attention_scores(const float* q, const KvRows& k, float* scores, const AttentionDims& dims,
                       ThreadPool& pool);
 
 // Softmax over each row of x: [rows, n], in place. A row of only −inf becomes all zeros.
 void softmax_rows(float* x, int64_t rows, int64_t n, ThreadPool& pool);
 
-// z: [q_len, n_heads, d_head] = pattern [n_heads, q_len, k_len] @ v.
-void attention_mix(const float* pattern, const float* v, float* z, const AttentionDims& dims,
+// z: [q_len, n_heads, d_head] = pattern [n_heads, q_len, k_len] @ v. Every nonzero pattern entry
+// counts, also outside the causal triangle (an intervention may have written there).
+void attention_mix(const float* pattern, const KvRows& v, float* z, const AttentionDims& dims,
                    ThreadPool& pool);
 
 // Each head's contribution to the attention output (TransformerLens's hook_result):

@@ -6,7 +6,10 @@ firing (dead by construction) and one residual channel scaled by 1000 in the tok
 the window (so it is split), goes through `glassbox stats`; each document window is also written
 with `glassbox trace`, and NumPy computes every per-channel statistic, the histogram and the
 top activating contexts of a chosen neuron in one pass over the concatenated traces. They must
-agree (counts and extremes exactly, moments to 1e-9). Bad corpora give one clear error.
+agree (counts and extremes exactly, moments to 1e-9) when the windows run one per forward pass
+(--batch 1, as the traces do). Run several windows per forward pass (right-padded batches), the
+statistics agree with that run to float rounding (1e-5 relative: a batched matrix product sums in
+another order) and count exactly the same values. Bad corpora give one clear error.
 """
 import json
 import os
@@ -50,6 +53,25 @@ def channel_values(name, arrays):
     return np.concatenate([a.reshape(a.shape[1], -1) for a in arrays])
 
 
+def compare_batched(one, batched):
+    """Statistics of windows run four per forward pass against one per pass."""
+    expect(batched["tokens"] == one["tokens"] and batched["documents"] == one["documents"],
+           "batched run counted other documents")
+    for a, b in zip(one["hooks"], batched["hooks"]):
+        expect(a["name"] == b["name"] and a["count"] == b["count"] and
+               a["positions"] == b["positions"] and a["nan"] == b["nan"],
+               f"{a['name']}: batched counts differ")
+        for k in ("mean", "std", "min", "max", "abs_max"):
+            expect(abs(a[k] - b[k]) <= 1e-5 * max(1.0, abs(a[k])),
+                   f"{a['name']}: batched {k} {b[k]} != {a[k]}")
+        expect(sum(a["histogram"]["counts"]) == sum(b["histogram"]["counts"]),
+               f"{a['name']}: batched histogram counts another number of values")
+    top_a, top_b = one["top_contexts"][0]["top"], batched["top_contexts"][0]["top"]
+    expect([(c["document"], c["position"], c["context"]) for c in top_a] ==
+           [(c["document"], c["position"], c["context"]) for c in top_b],
+           "batched top contexts differ")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="gb_stats_")
     cfg = refmodels.CASES["gpt2"]
@@ -69,8 +91,13 @@ def main():
                 f.write("\n")  # blank lines are skipped
     out_dir = os.path.join(work, "stats")
     p = gbtest.run("stats", "-m", model, "--corpus", corpus, "--hooks", HOOKS, "--window", WINDOW,
-                   "--neuron", f"{NEURON[0]}:{NEURON[1]}", "--top-k", 5, "-o", out_dir, "--json")
+                   "--neuron", f"{NEURON[0]}:{NEURON[1]}", "--top-k", 5, "-o", out_dir, "--json",
+                   "--batch", 1)
     got = json.loads(p.stdout)
+    batched = json.loads(gbtest.run("stats", "-m", model, "--corpus", corpus, "--hooks", HOOKS,
+                                    "--window", WINDOW, "--neuron", f"{NEURON[0]}:{NEURON[1]}",
+                                    "--top-k", 5, "--json", "--batch", 4).stdout)
+    compare_batched(got, batched)
     expect("split into windows" in p.stderr and "1 documents" in p.stderr,
            f"no warning about the split document: {p.stderr!r}")
     expect(got["documents"] == len(docs) and got["tokens"] == sum(map(len, docs)),

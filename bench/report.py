@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""Reads the JSON files bench/run.sh wrote into a results folder, prints the comparison tables and
+the targets of issue 9 (met or missed, by how much), and writes bench.json beside them.
+
+  /usr/bin/python3 bench/report.py RESULTS_DIR
+"""
+import glob
+import json
+import os
+import sys
+
+MIB = 1 << 20
+TESTS = ("prefill", "decode")
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def index(results, mode=None):
+    """{(threads, kind, n): tokens/s} of one mode."""
+    return {(r["threads"], r["kind"], r["n"]): r["tokens_per_s"] for r in results
+            if mode is None or r.get("mode", "none") == mode}
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def fmt(x, digits=1):
+    return "-" if x is None else f"{x:.{digits}f}"
+
+
+def table(header, rows):
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths))) for r in [header] + rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main():
+    out = sys.argv[1]
+    runs = {}  # tag -> dict of everything measured on that model file
+    for path in sorted(glob.glob(os.path.join(out, "glassbox.*.json"))):
+        tag = os.path.basename(path)[len("glassbox."):-len(".json")]
+        g = load(path)
+        run = runs[tag] = {"glassbox": g, "gb": {m: index(g["results"], m)
+                                                  for m in ("none", "stats", "patterns")}}
+        off = os.path.join(out, f"glassbox-nohooks.{tag}.json")
+        run["off"] = index(load(off)["results"]) if os.path.exists(off) else {}
+        run["llama"] = {}
+        for p in glob.glob(os.path.join(out, f"llama.{tag}.t*.json")):
+            run["llama"].update(index(load(p)["results"]))
+        run["torch"] = {m: {} for m in ("none", "stats", "patterns")}
+        if tag.endswith(".f32"):
+            for p in glob.glob(os.path.join(out, f"torch.{tag.split('.')[0]}.t*.json")):
+                for m in run["torch"]:
+                    run["torch"][m].update(index(load(p)["results"], m))
+    if not runs:
+        sys.exit(f"report: no glassbox results in {out}")
+    bandwidth = {}
+    for run in runs.values():
+        for t, gbs in run["glassbox"].get("bandwidth_gb_per_s", {}).items():
+            bandwidth[int(t)] = gbs * 1e9
+
+    speed_rows, ratio_rows, rows_json = [], [], []
+    checks = {k: [] for k in ("decode_vs_llama", "prefill_vs_llama", "hooks_off", "stats",
+                              "patterns_512", "vs_torch", "peak_rss")}
+    for tag, run in runs.items():
+        g, gb, off, llama, torch = run["glassbox"], run["gb"], run["off"], run["llama"], run["torch"]
+        wtype = g.get("weight_type", "")
+        longest_prefill = max((k[2] for k in gb["none"] if k[1] == "prefill"), default=0)
+        for key in sorted(gb["none"], key=lambda k: (k[0], TESTS.index(k[1]), k[2])):
+            threads, kind, n = key
+            none, stats, patt = gb["none"].get(key), gb["stats"].get(key), gb["patterns"].get(key)
+            frac = None
+            if kind == "decode" and threads in bandwidth:
+                frac = g["weight_bytes_per_token"] * none / bandwidth[threads]
+            row = {"model": tag, "weight_type": wtype, "threads": threads, "kind": kind, "n": n,
+                   "glassbox": {"none": none, "stats": stats, "patterns": patt,
+                                "hooks_compiled_out": off.get(key)},
+                   "llama_cpp": llama.get(key),
+                   "pytorch": {m: torch[m].get(key) for m in torch},
+                   "ratios": {"none_vs_compiled_out": ratio(none, off.get(key)),
+                              "stats_vs_none": ratio(stats, none),
+                              "patterns_vs_none": ratio(patt, none),
+                              "none_vs_llama_cpp": ratio(none, llama.get(key)),
+                              **{f"{m}_vs_pytorch": ratio(gb[m].get(key), torch[m].get(key))
+                                 for m in torch}},
+                   "decode_bandwidth_fraction": frac}
+            rows_json.append(row)
+            r = row["ratios"]
+            test = f"{kind} {'@' if kind == 'decode' else ''}{n}"
+            where = f"{tag} t{threads} {test}"
+            speed_rows.append([tag, threads, test, fmt(none), fmt(off.get(key)), fmt(stats),
+                               fmt(patt), fmt(llama.get(key)), fmt(torch["none"].get(key)),
+                               fmt(torch["stats"].get(key)), fmt(torch["patterns"].get(key))])
+            ratio_rows.append([tag, threads, test, fmt(r["none_vs_compiled_out"], 3),
+                               fmt(r["stats_vs_none"], 2), fmt(r["patterns_vs_none"], 2),
+                               fmt(r["none_vs_llama_cpp"], 2), fmt(r["none_vs_pytorch"], 1),
+                               fmt(r["stats_vs_pytorch"], 1), fmt(r["patterns_vs_pytorch"], 1),
+                               "-" if frac is None else f"{100 * frac:.0f}%"])
+            if r["none_vs_llama_cpp"] is not None:
+                if kind == "decode" and wtype in ("f32", "f16", "q8_0"):
+                    checks["decode_vs_llama"].append((where, r["none_vs_llama_cpp"]))
+                if kind == "prefill":
+                    checks["prefill_vs_llama"].append((where, r["none_vs_llama_cpp"]))
+            if r["none_vs_compiled_out"] is not None:
+                checks["hooks_off"].append((where, r["none_vs_compiled_out"]))
+            if r["stats_vs_none"] is not None:
+                checks["stats"].append((where, r["stats_vs_none"]))
+            if r["patterns_vs_none"] is not None and kind == "prefill" and n == longest_prefill:
+                checks["patterns_512"].append((where, r["patterns_vs_none"]))
+            for m in torch:
+                if r[f"{m}_vs_pytorch"] is not None:
+                    checks["vs_torch"].append((f"{where} {m}", r[f"{m}_vs_pytorch"]))
+        rss = g.get("peak_rss_bytes_after_none")
+        if rss:
+            limit = g["file_bytes"] + g["kv_bytes_longest"] + 64 * MIB
+            checks["peak_rss"].append((f"{tag}: {rss / MIB:.0f} MiB vs file {g['file_bytes'] / MIB:.0f}"
+                                       f" + KV {g['kv_bytes_longest'] / MIB:.0f} + 64 MiB", limit / rss))
+
+    targets = {
+        "decode_vs_llama": ("decode, no hooks, F32/F16/Q8_0: >= 1.0x llama.cpp", 1.0),
+        "prefill_vs_llama": ("prefill, no hooks: >= 0.8x llama.cpp", 0.8),
+        "hooks_off": ("no hooks vs hooks compiled out: <= 1% slower", 0.99),
+        "stats": ("streaming stats on every hook: <= 15% slower than no hooks", 0.85),
+        "patterns_512": ("all patterns cached, longest prefill (512): <= 30% slower", 0.70),
+        "vs_torch": ("vs PyTorch eager with the same hooks (f32): >= 3x in every mode", 3.0),
+        "peak_rss": ("peak RSS <= file + KV cache + 64 MiB (limit / RSS >= 1)", 1.0),
+    }
+    summary = {}
+    lines = []
+    for key, (text, need) in targets.items():
+        got = checks[key]
+        if not got:
+            summary[key] = {"target": text, "status": "not measured"}
+            lines.append(f"  [ n/a ] {text}: not measured")
+            continue
+        worst = min(got, key=lambda w: w[1])
+        missed = [w for w in got if w[1] < need]
+        summary[key] = {"target": text, "required": need, "worst": worst[1], "worst_case": worst[0],
+                        "met": not missed, "missed": len(missed), "cases": len(got),
+                        "all": dict(got)}
+        status = " met  " if not missed else "MISSED"
+        lines.append(f"  [{status}] {text}: worst {worst[1]:.3f} ({worst[0]}); "
+                     f"{len(got) - len(missed)}/{len(got)} cases meet it")
+
+    print("tokens/s (best of the repeats)")
+    print(table(["model", "thr", "test", "gb none", "gb off", "gb stats", "gb patt", "llama.cpp",
+                 "torch none", "torch stats", "torch patt"], speed_rows))
+    print("\nratios (> 1: glassbox faster; decode: weights read per token x tokens/s / bandwidth)")
+    print(table(["model", "thr", "test", "none/off", "stats/none", "patt/none", "none/llama",
+                 "/torch none", "/torch stats", "/torch patt", "of bandwidth"], ratio_rows))
+    if bandwidth:
+        print("\nmemory read bandwidth: " +
+              ", ".join(f"{t} thread(s) {bw / 1e9:.1f} GB/s" for t, bw in sorted(bandwidth.items())))
+    print("\ntargets")
+    print("\n".join(lines))
+    with open(os.path.join(out, "bench.json"), "w") as f:
+        json.dump({"bandwidth_gb_per_s": {t: bw / 1e9 for t, bw in bandwidth.items()},
+                   "rows": rows_json, "targets": summary}, f, indent=1)
+    print(f"\nwrote {os.path.join(out, 'bench.json')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The performance comparison of issue 9, in one run, on one machine:
+#   glassbox (hook sites compiled in: no hooks / streaming stats on every hook / all attention
+#   patterns cached; and compiled out), llama.cpp through the npm package node-llama-cpp, and
+#   PyTorch eager with forward hooks, on the same model files, prompts and thread counts.
+# Prints a table and writes results/bench.json (ratios, targets met or missed).
+#
+#   bench/run.sh                # everything (long: tens of minutes on 2 cores)
+#   QUICK=1 bench/run.sh        # one repeat, 8 decoded tokens: a smoke run
+#
+# Settings (environment): GB_BENCH_CACHE (models, peers; default ~/.cache/glassbox-bench),
+# GB_BENCH_OUT (results; default build-bench/results), THREADS ("1 2"), TYPES
+# ("f32 f16 q8_0 q4_0"), REPEATS (3), DECODE_TOKENS (32), PREFILL ("128 512"), DECODE_CTX
+# ("128 1024"; the embedded model uses "64 128" for both, its context being short).
+# Nothing here is part of the test suite; see bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CACHE=${GB_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/glassbox-bench}
+OUT=${GB_BENCH_OUT:-$ROOT/build-bench/results}
+THREADS=${THREADS:-"1 2"}
+TYPES=${TYPES:-"f32 f16 q8_0 q4_0"}
+REPEATS=${REPEATS:-3}
+DECODE_TOKENS=${DECODE_TOKENS:-32}
+PREFILL=${PREFILL:-"128 512"}
+DECODE_CTX=${DECODE_CTX:-"128 1024"}
+if [[ -n "${QUICK:-}" ]]; then REPEATS=1; DECODE_TOKENS=8; fi
+NODE_LLAMA_CPP_VERSION=3.22.1  # pinned
+PY=/usr/bin/python3
+mkdir -p "$CACHE" "$OUT"
+rm -f "$OUT"/*.json
+say() { printf '\n== %s\n' "$*" >&2; }
+
+say "building glassbox (hooks compiled in, and compiled out)"
+for variant in hooks nohooks; do
+  flag=ON
+  [[ $variant == nohooks ]] && flag=OFF
+  cmake -S . -B "build-bench/$variant" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DGLASSBOX_HOOKS=$flag >/dev/null
+  cmake --build "build-bench/$variant" --target glassbox >/dev/null
+done
+GB=$ROOT/build-bench/hooks/glassbox
+GB_OFF=$ROOT/build-bench/nohooks/glassbox
+
+say "benchmark models (cached in $CACHE/models)"
+$PY bench/make_models.py --glassbox "$GB" --out "$CACHE/models" --types "${TYPES// /,}" >/dev/null
+MODELS=()
+for t in $TYPES; do MODELS+=("llama100m:$t:$CACHE/models/llama100m.$t.gguf"); done
+EMBEDDED=$(ls models/*.gguf 2>/dev/null | head -n 1 || true)
+if [[ -n "$EMBEDDED" ]]; then
+  MODELS+=("embedded:$(basename "$EMBEDDED" .gguf):$EMBEDDED")
+else
+  echo "bench: no embedded model under models/ yet: skipped" >&2
+fi
+
+say "llama.cpp through node-llama-cpp $NODE_LLAMA_CPP_VERSION (installed in $CACHE/node)"
+LLAMA=1
+NODE_DIR=$CACHE/node-llama-cpp-$NODE_LLAMA_CPP_VERSION
+if [[ ! -d "$NODE_DIR/node_modules/@node-llama-cpp/linux-x64" ]]; then
+  mkdir -p "$NODE_DIR"
+  echo '{"private": true}' >"$NODE_DIR/package.json"
+  # The CPU build only (--omit=optional skips the CUDA/Vulkan binaries); no source build.
+  if ! NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --prefix "$NODE_DIR" --no-audit --no-fund \
+      --omit=optional "node-llama-cpp@$NODE_LLAMA_CPP_VERSION" \
+      "@node-llama-cpp/linux-x64@$NODE_LLAMA_CPP_VERSION" >"$OUT/npm-install.log" 2>&1; then
+    echo "bench: node-llama-cpp could not be installed (see $OUT/npm-install.log): llama.cpp skipped" >&2
+    LLAMA=0
+  fi
+fi
+if [[ $LLAMA == 1 ]] && ! NODE_PATH=$NODE_DIR/node_modules node bench/llama_cpp_peer.mjs \
+    "${MODELS[0]##*:}" --threads 1 --prefill 8 \
+    --decode-ctx 8 --decode-tokens 1 --repeats 1 >/dev/null 2>"$OUT/llama-probe.log"; then
+  echo "bench: node-llama-cpp's prebuilt binary does not run here ($(tail -n 1 "$OUT/llama-probe.log")): llama.cpp skipped" >&2
+  LLAMA=0
+fi
+
+for entry in "${MODELS[@]}"; do
+  IFS=: read -r name type file <<<"$entry"
+  tag=$name.$type
+  lengths=(--prefill $PREFILL --decode-ctx $DECODE_CTX)
+  peer_lengths=(--prefill "${PREFILL// /,}" --decode-ctx "${DECODE_CTX// /,}")
+  if [[ $name == embedded ]]; then  # a short-context model: what fits in its context
+    lengths=(--prefill 64 128 --decode-ctx 64 128)
+    peer_lengths=(--prefill 64,128 --decode-ctx 64,128)
+  fi
+  threads=()
+  for t in $THREADS; do threads+=(-t "$t"); done
+  say "glassbox on $tag"
+  bw=()
+  [[ $entry == "${MODELS[0]}" ]] && bw=(--bandwidth)  # measured once
+  "$GB" bench -m "$file" "${threads[@]}" "${lengths[@]}" --decode-tokens "$DECODE_TOKENS" \
+    --repeats "$REPEATS" --mode none --mode stats --mode patterns "${bw[@]}" --json \
+    >"$OUT/glassbox.$tag.json"
+  say "glassbox, hooks compiled out, on $tag"
+  "$GB_OFF" bench -m "$file" "${threads[@]}" "${lengths[@]}" --decode-tokens "$DECODE_TOKENS" \
+    --repeats "$REPEATS" --mode none --json >"$OUT/glassbox-nohooks.$tag.json"
+  if [[ $LLAMA == 1 ]]; then
+    for t in $THREADS; do
+      say "llama.cpp on $tag, $t thread(s)"
+      NODE_PATH=$NODE_DIR/node_modules node bench/llama_cpp_peer.mjs "$file" --threads "$t" \
+        "${peer_lengths[@]}" --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" \
+        >"$OUT/llama.$tag.t$t.json" || echo "bench: llama.cpp failed on $tag: skipped" >&2
+    done
+  fi
+done
+
+say "PyTorch eager with forward hooks (f32 checkpoint)"
+if $PY -c 'import torch' 2>/dev/null; then
+  for t in $THREADS; do
+    $PY bench/torch_peer.py "$CACHE/models/llama100m-hf" --threads "$t" \
+      --modes none,stats,patterns --prefill "${PREFILL// /,}" --decode-ctx "${DECODE_CTX// /,}" \
+      --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" >"$OUT/torch.llama100m.t$t.json" \
+      || echo "bench: PyTorch failed: skipped" >&2
+  done
+else
+  echo "bench: python3-torch is not installed: PyTorch skipped" >&2
+fi
+
+say "report"
+$PY bench/report.py "$OUT"
