@@ -59,14 +59,14 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 void run_view(const ViewArgs& a, const CLI::App& cmd) {
-  if (a.models.empty() || a.models.size() > 2) usage_fail("give one model, or two (-m A -m B) to compare");
+  if (a.models.size() > 2) usage_fail("give one model, or two (-m A -m B) to compare");
   if (a.top_k <= 0) usage_fail("--top-k must be positive");
   if (a.cache_mb < 0) usage_fail("--cache-mb must not be negative");
   if (a.port < 0 || a.port > 65535) usage_fail("--port must be 0..65535");
   const bool html = !a.html.empty();
   if (html && (cmd.count("--port") || cmd.count("--host")))
     usage_fail("--html writes a file; --port and --host are for serving");
-  auto model = load(a.models[0], a.threads);
+  auto model = load(a.models.empty() ? "" : a.models[0], a.threads);  // "": the default model
   std::unique_ptr<HookedModel> other;
   if (a.models.size() == 2) {
     other = load(a.models[1], a.threads);
@@ -107,9 +107,10 @@ void run_view(const ViewArgs& a, const CLI::App& cmd) {
   viewer::Server server(session, viewer::page_html(viewer::PageMode::Server),
                         {.host = a.host, .port = a.port});
   const int port = server.bind();
-  const std::string shown_host = a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host;
-  std::printf("glassbox view: serving http://%s:%d/ (%s; Ctrl-C to stop)\n", shown_host.c_str(), port,
-              model->model().config().name.c_str());
+  const std::string shown_host =
+      a.host.find(':') != std::string::npos ? "[" + a.host + "]" : a.host;
+  std::printf("glassbox view: serving http://%s:%d/ (%s; Ctrl-C to stop)\n", shown_host.c_str(),
+              port, model->model().config().name.c_str());
   std::fflush(stdout);
   server.serve();
 }
@@ -121,8 +122,8 @@ void add_view_command(CLI::App& app) {
       "view", "Web viewer: attention, neurons, logit lens, head scores, ablation, diff");
   auto args = std::make_shared<ViewArgs>();
   cmd->add_option("-m,--model", args->models,
-                  "Model (.gguf or Hugging Face folder); give two (-m A -m B) to compare them")
-      ->required();
+                  "Model (.gguf or Hugging Face folder; default: the shipped demo model); give two "
+                  "(-m A -m B) to compare them");
   cmd->add_option("-t,--threads", args->threads, "Threads (default: one per core)");
   args->prompt.add(cmd);
   cmd->add_option("--host", args->host,

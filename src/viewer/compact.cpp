@@ -21,7 +21,9 @@ void pack_patterns(const float* p, int64_t n_heads, int64_t n, uint8_t* out) {
     }
 }
 
-int64_t thumbnail_side(int64_t n, int64_t max_side) { return std::min(n, max_side); }
+int64_t thumbnail_side(int64_t n, int64_t max_side) {
+  return std::min(n, max_side);
+}
 
 void pattern_thumbnails(const float* p, int64_t n_heads, int64_t n, int64_t t, uint8_t* out) {
   std::vector<float> cells(size_t(t * t));  // [t, t]

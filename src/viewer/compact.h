@@ -13,7 +13,9 @@
 namespace gb::viewer {
 
 // Entries of one head's packed pattern: rows 0..n-1 of lengths 1..n.
-inline int64_t packed_size(int64_t n) { return n * (n + 1) / 2; }
+inline int64_t packed_size(int64_t n) {
+  return n * (n + 1) / 2;
+}
 
 // p [n_heads, n, n] (each row a distribution over keys) -> out [n_heads, n(n+1)/2].
 void pack_patterns(const float* p, int64_t n_heads, int64_t n, uint8_t* out);

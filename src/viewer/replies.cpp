@@ -23,8 +23,8 @@ nlohmann::json predictions_json(const Tensor& logits, int k, Labels& labels) {
   nlohmann::json ids = nlohmann::json::array(), probs = nlohmann::json::array(),
                  entropy = nlohmann::json::array();
   for (int64_t p = 0; p < n; ++p) {
-    const analysis::RowSummary s = analysis::summarize_logits(
-        {logits.data() + p * vocab, size_t(vocab)}, k, std::nullopt);
+    const analysis::RowSummary s =
+        analysis::summarize_logits({logits.data() + p * vocab, size_t(vocab)}, k, std::nullopt);
     nlohmann::json row_ids = nlohmann::json::array(), row_probs = nlohmann::json::array();
     for (const analysis::TokenScore& t : s.top) {
       row_ids.push_back(labels(t.id));
@@ -65,7 +65,9 @@ double kl_divergence(const std::vector<double>& clean, const std::vector<double>
 namespace {
 
 // NaN (a non-finite row) as null.
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+nlohmann::json number(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
 
 nlohmann::json numbers(const std::vector<double>& v) {
   nlohmann::json a = nlohmann::json::array();
@@ -101,13 +103,14 @@ nlohmann::json stats_json(const RunCapture& capture) {
   return {{"layers", layers}, {"resid_norm", norms}};
 }
 
-nlohmann::json lens_json(const analysis::LogitLens& lens, int64_t block, Labels& labels) {
+nlohmann::json lens_json(const analysis::LogitLens& lens, int64_t block, size_t from, size_t to,
+                         Labels& labels) {
   nlohmann::json ids = nlohmann::json::array(), probs = nlohmann::json::array(),
                  entropy = nlohmann::json::array();
   for (size_t r = 0; r < lens.rows.size(); ++r) {
     nlohmann::json row_ids = nlohmann::json::array(), row_probs = nlohmann::json::array(),
                    row_entropy = nlohmann::json::array();
-    for (size_t p = 0; p < lens.positions.size(); ++p) {
+    for (size_t p = from; p < to; ++p) {
       const analysis::LensCell& c = lens.at(r, p);
       nlohmann::json cell_ids = nlohmann::json::array(), cell_probs = nlohmann::json::array();
       for (const analysis::TokenScore& t : c.top) {
@@ -124,8 +127,8 @@ nlohmann::json lens_json(const analysis::LogitLens& lens, int64_t block, Labels&
   }
   const int k = lens.cells.empty() ? 0 : int(lens.cells[0].top.size());
   return {{"block", block},
-          {"from", lens.positions.front()},
-          {"to", lens.positions.back() + 1},
+          {"from", lens.positions[from]},
+          {"to", lens.positions[to - 1] + 1},
           {"rows", lens.rows},
           {"k", k},
           {"ids", ids},

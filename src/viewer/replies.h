@@ -44,9 +44,10 @@ double kl_divergence(const std::vector<double>& clean, const std::vector<double>
 // nonfinite: {hook: count}}], "resid_norm": [n_layers + 1][n] (row 0: block 0's resid_pre)}.
 nlohmann::json stats_json(const RunCapture& capture);
 
-// Lens of one block of positions: {"block", "from", "to", "rows", "k", "ids": [row][pos][k],
-// "probs": [row][pos][k], "entropy": [row][pos]}.
-nlohmann::json lens_json(const analysis::LogitLens& lens, int64_t block, Labels& labels);
+// Lens columns [from, to) as one block of positions: {"block", "from", "to", "rows", "k",
+// "ids": [row][pos][k], "probs": [row][pos][k], "entropy": [row][pos]}.
+nlohmann::json lens_json(const analysis::LogitLens& lens, int64_t block, size_t from, size_t to,
+                         Labels& labels);
 
 // Per layer, how far model B's run is from A's: {"layers": [{layer, resid_post, attn_out,
 // mlp_out, cosine}], "embed", "first_layer", "threshold", "kl": [pos], "kl_mean", "kl_max",

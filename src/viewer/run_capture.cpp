@@ -51,11 +51,11 @@ std::string RunCapture::filter() const {
       add(std::string("blocks.*.") + site);
     return f;
   }
+  // Every layer's pattern, kept or not: a materialised pattern and streaming attention round
+  // differently, and a layer computed again must match the run's first pass bit for bit.
+  add("blocks.*.attn.hook_pattern");
   for (int L = 0; L < options_.n_layers; ++L)
-    if (options_.keep[size_t(L)]) {
-      add(cat("blocks.", L, ".attn.hook_pattern"));
-      add(cat("blocks.", L, ".mlp.hook_post"));
-    }
+    if (options_.keep[size_t(L)]) add(cat("blocks.", L, ".mlp.hook_post"));
   return f;
 }
 

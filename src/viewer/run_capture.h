@@ -36,9 +36,9 @@ struct LayerData {
 
 // Per-layer numbers of the statistics panel.
 struct LayerStats {
-  std::vector<double> resid_norm;  // [n_pos] ‖resid_post‖ at each position
-  double attn_out_norm = 0;        // mean over positions of ‖attn_out‖
-  double mlp_out_norm = 0;         // ... of ‖mlp_out‖
+  std::vector<double> resid_norm;            // [n_pos] ‖resid_post‖ at each position
+  double attn_out_norm = 0;                  // mean over positions of ‖attn_out‖
+  double mlp_out_norm = 0;                   // ... of ‖mlp_out‖
   std::map<std::string, int64_t> nonfinite;  // hook name (without "blocks.L.") -> NaN/Inf count
 };
 

@@ -95,11 +95,13 @@ bool Server::host_allowed(const std::string& host_header) const {
 bool Server::check_request(const httplib::Request& req, httplib::Response& res) const {
   const std::string host = req.get_header_value("Host");
   if (!host_allowed(host)) {
-    send_error(res, 403,
-               cat("Host '", host, "' is not this server's address; open http://127.0.0.1:", port_, "/"));
+    send_error(
+        res, 403,
+        cat("Host '", host, "' is not this server's address; open http://127.0.0.1:", port_, "/"));
     return false;
   }
-  if (req.method == "POST" && !req.get_header_value("Content-Type").starts_with("application/json")) {
+  if (req.method == "POST" &&
+      !req.get_header_value("Content-Type").starts_with("application/json")) {
     send_error(res, 415, "POST bodies must be JSON (Content-Type: application/json)");
     return false;
   }
@@ -107,15 +109,13 @@ bool Server::check_request(const httplib::Request& req, httplib::Response& res) 
 }
 
 void Server::add_routes() {
-  http_->set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
+  http_->set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty()) send_error(res, res.status, default_message(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));
-  http_->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        send_error(res, 500, "internal error");
-      });
+  http_->set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                  std::exception_ptr) { send_error(res, 500, "internal error"); });
 
   http_->Get("/", [this](const httplib::Request& req, httplib::Response& res) {
     if (!check_request(req, res)) return;
@@ -159,6 +159,8 @@ void Server::serve() {
   if (!http_->listen_after_bind()) fail("the server stopped with an error");
 }
 
-void Server::stop() { http_->stop(); }
+void Server::stop() {
+  http_->stop();
+}
 
 }  // namespace gb::viewer

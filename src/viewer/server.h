@@ -23,8 +23,8 @@ namespace gb::viewer {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                          // 0: any free port
-  size_t max_body = size_t(64) << 10;    // bytes of a request body
+  int port = 0;                        // 0: any free port
+  size_t max_body = size_t(64) << 10;  // bytes of a request body
 };
 
 class Server {

@@ -18,9 +18,9 @@ namespace gb::viewer {
 struct Session::Run {
   int64_t id = 0;
   std::vector<int32_t> tokens;
-  std::string summary;               // the reply to POST run
-  std::vector<uint8_t> thumbs;       // [n_layers, n_heads, t, t]
-  std::vector<double> clean;         // next-token log-probabilities at the last position
+  std::string summary;          // the reply to POST run
+  std::vector<uint8_t> thumbs;  // [n_layers, n_heads, t, t]
+  std::vector<double> clean;    // next-token log-probabilities at the last position
   std::mutex mutex;
   std::vector<std::shared_ptr<const LayerData>> layers;  // [n_layers], null: not held
   std::list<int> recent;                                 // held layers, most recent first
@@ -36,7 +36,9 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-Reply json_reply(const json& j) { return {.status = 200, .type = "application/json", .body = dump(j)}; }
+Reply json_reply(const json& j) {
+  return {.status = 200, .type = "application/json", .body = dump(j)};
+}
 
 template <typename T>
 Reply binary_reply(const std::vector<T>& data) {
@@ -64,7 +66,8 @@ int64_t int_param(const ApiRequest& r, const std::string& name, int64_t lo, int6
   if (text.empty() || used != text.size())
     throw HttpError(400, cat("parameter '", name, "': '", text, "' is not an integer"));
   if (v < lo || v > hi)
-    throw HttpError(400, cat("parameter '", name, "': ", v, " is out of range (", lo, "..", hi, ")"));
+    throw HttpError(400,
+                    cat("parameter '", name, "': ", v, " is out of range (", lo, "..", hi, ")"));
   return v;
 }
 
@@ -87,12 +90,11 @@ Session::Session(HookedModel& model, HookedModel* other, SessionOptions options)
 
 const std::vector<Route>& Session::routes() {
   static const std::vector<Route> table = {
-      {"GET", "info", &Session::info},           {"POST", "run", &Session::run},
-      {"GET", "thumbs", &Session::thumbs},       {"GET", "attention", &Session::attention},
-      {"GET", "neurons", &Session::neurons},     {"GET", "neuron_map", &Session::neuron_map},
-      {"GET", "lens", &Session::lens},           {"GET", "heads", &Session::heads},
-      {"GET", "ablate", &Session::ablate},
-      {"GET", "diff", &Session::diff},
+      {"GET", "info", &Session::info},       {"POST", "run", &Session::run},
+      {"GET", "thumbs", &Session::thumbs},   {"GET", "attention", &Session::attention},
+      {"GET", "neurons", &Session::neurons}, {"GET", "neuron_map", &Session::neuron_map},
+      {"GET", "lens", &Session::lens},       {"GET", "heads", &Session::heads},
+      {"GET", "ablate", &Session::ablate},   {"GET", "diff", &Session::diff},
   };
   return table;
 }
@@ -141,7 +143,8 @@ std::vector<int32_t> Session::prompt_tokens(const std::string& body) {
       throw HttpError(400, cat("unknown field '", key, "' (expected text or tokens, and bos)"));
   if (j.contains("text") == j.contains("tokens"))
     throw HttpError(400, "give the prompt as \"text\" or as \"tokens\" (one of them)");
-  if (j.contains("bos") && !j["bos"].is_boolean()) throw HttpError(400, "\"bos\" must be true or false");
+  if (j.contains("bos") && !j["bos"].is_boolean())
+    throw HttpError(400, "\"bos\" must be true or false");
   const Model& m = model_.model();
   const int64_t n_ctx = config().n_ctx;
   std::vector<int32_t> ids;
@@ -156,19 +159,20 @@ std::vector<int32_t> Session::prompt_tokens(const std::string& body) {
   } else {
     if (!j["tokens"].is_array()) throw HttpError(400, "\"tokens\" must be an array of token ids");
     if (int64_t(j["tokens"].size()) > n_ctx)
-      throw HttpError(413, cat("the prompt is ", j["tokens"].size(), " tokens; the model's context is ",
-                               n_ctx, " tokens"));
+      throw HttpError(413, cat("the prompt is ", j["tokens"].size(),
+                               " tokens; the model's context is ", n_ctx, " tokens"));
     for (const json& t : j["tokens"]) {
       if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= config().d_vocab)
-        throw HttpError(400, cat("token ", t.dump(), " is not an id of this model's vocabulary (0..",
-                                 config().d_vocab - 1, ")"));
+        throw HttpError(400,
+                        cat("token ", t.dump(), " is not an id of this model's vocabulary (0..",
+                            config().d_vocab - 1, ")"));
       ids.push_back(t.get<int32_t>());
     }
   }
   if (ids.empty()) throw HttpError(400, "the prompt encodes to no tokens");
   if (int64_t(ids.size()) > n_ctx)
-    throw HttpError(413, cat("the prompt is ", ids.size(), " tokens; the model's context is ", n_ctx,
-                             " tokens"));
+    throw HttpError(413, cat("the prompt is ", ids.size(), " tokens; the model's context is ",
+                             n_ctx, " tokens"));
   return ids;
 }
 
@@ -286,7 +290,8 @@ Reply Session::memo(Run& run, const std::string& key, Compute compute) {
   {
     std::lock_guard lock(run.mutex);
     const auto it = run.memo.find(key);
-    if (it != run.memo.end()) return {.status = 200, .type = "application/json", .body = it->second};
+    if (it != run.memo.end())
+      return {.status = 200, .type = "application/json", .body = it->second};
   }
   std::string body;
   {
@@ -330,17 +335,35 @@ Reply Session::lens(const ApiRequest& r) {
   allow_params(r, {"run", "block"});
   auto run = find_run(r);
   const int64_t n = int64_t(run->tokens.size());
-  const int64_t block = int_param(r, "block", 0, (n - 1) / options_.lens_block);
-  return memo(*run, cat("lens?block=", block), [&] {
-    analysis::LensOptions lo{.top_k = options_.lens_top_k, .target = std::nullopt, .positions = {}};
-    for (int64_t p = block * options_.lens_block; p < std::min(n, (block + 1) * options_.lens_block);
-         ++p)
-      lo.positions.push_back(p);
+  const int64_t B = options_.lens_block;
+  const int64_t block = int_param(r, "block", 0, (n - 1) / B);
+  const auto key = [](int64_t b) { return cat("lens?block=", b); };
+  {
+    std::lock_guard lock(run->mutex);
+    const auto it = run->memo.find(key(block));
+    if (it != run->memo.end())
+      return {.status = 200, .type = "application/json", .body = it->second};
+  }
+  // One forward pass reads out every position; each block's reply is kept.
+  std::lock_guard model_lock(model_mutex_);
+  {
+    std::lock_guard lock(run->mutex);  // computed while this request waited?
+    const auto it = run->memo.find(key(block));
+    if (it != run->memo.end())
+      return {.status = 200, .type = "application/json", .body = it->second};
+  }
+  const analysis::LogitLens lens = analysis::logit_lens(
+      model_, run->tokens, {.top_k = options_.lens_top_k, .target = std::nullopt, .positions = {}});
+  std::map<std::string, std::string> replies;
+  for (int64_t b = 0; b * B < n; ++b) {
     Labels labels(analysis::model_labeler(model_.model()));
-    json j = lens_json(analysis::logit_lens(model_, run->tokens, lo), block, labels);
+    json j = lens_json(lens, b, size_t(b * B), size_t(std::min(n, (b + 1) * B)), labels);
     j["labels"] = labels.json();
-    return j;
-  });
+    replies[key(b)] = dump(j);
+  }
+  std::lock_guard lock(run->mutex);
+  run->memo.merge(replies);
+  return {.status = 200, .type = "application/json", .body = run->memo.at(key(block))};
 }
 
 Reply Session::heads(const ApiRequest& r) {
@@ -396,8 +419,8 @@ Reply Session::ablate(const ApiRequest& r) {
       pairs.push_back({layer, head});
       iv.zero(*model_.plan(zero_head_spec(layer, head)));
     }
-    const std::vector<double> changed =
-        analysis::log_softmax(last_position_logits(model_.run_observed(run->tokens, iv.mask(), iv)));
+    const std::vector<double> changed = analysis::log_softmax(
+        last_position_logits(model_.run_observed(run->tokens, iv.mask(), iv)));
     Labels labels(analysis::model_labeler(model_.model()));
     json j = {{"heads", pairs},
               {"ablate", specs},
@@ -416,7 +439,8 @@ Reply Session::diff(const ApiRequest& r) {
   return memo(*run, "diff", [&] {
     const analysis::RunDiff d = analysis::diff_runs(
         model_, run->tokens, *other_, run->tokens,
-        {.hooks = "hook_embed,blocks.*.hook_attn_out,blocks.*.hook_mlp_out,blocks.*.hook_resid_post",
+        {.hooks =
+             "hook_embed,blocks.*.hook_attn_out,blocks.*.hook_mlp_out,blocks.*.hook_resid_post",
          .threshold = 0.1});
     Labels labels(analysis::model_labeler(model_.model()));
     json j = diff_json(d, config().n_layers, labels);

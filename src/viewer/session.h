@@ -16,8 +16,8 @@
 //   GET  ablate?run&heads=L.H,...     the next-token distribution with those heads zero-ablated
 //   GET  diff?run                     model A against model B on the run's tokens, per layer
 //
-// POST run does one forward pass; the lens, head scores, ablations and the diff each take their
-// own, when the page first asks for them, and are memoised per run.
+// POST run does one forward pass; the lens (every block at once), head scores, ablations and the
+// diff each take their own, when the page first asks for them, and are memoised per run.
 //
 // Concurrency: one model computation at a time (model_mutex_: forward passes, the lens,
 // ablations, the diff). A finished run is shared (shared_ptr) and its fixed parts are read
@@ -62,15 +62,15 @@ struct ApiRequest {
 };
 
 struct SessionOptions {
-  int top_k = 10;                          // next-token candidates listed
-  int lens_top_k = 3;                      // tokens per logit-lens cell
-  int64_t lens_block = 64;                 // logit-lens positions per request
+  int top_k = 10;                           // next-token candidates listed
+  int lens_top_k = 3;                       // tokens per logit-lens cell
+  int64_t lens_block = 64;                  // logit-lens positions per request
   size_t layer_budget = size_t(256) << 20;  // bytes of LayerData one run keeps
   int runs_kept = 4;
   int64_t thumb_side = 32;
   int top_neurons = 24;
-  std::string prompt_text;               // the starting prompt, if given
-  std::vector<int32_t> prompt_tokens;    // ... or as token ids
+  std::string prompt_text;             // the starting prompt, if given
+  std::vector<int32_t> prompt_tokens;  // ... or as token ids
   bool prompt_bos = false;
 };
 

@@ -15,7 +15,8 @@ namespace gb::viewer {
 // The recorded replies as JSON: {"info": {...}, "replies": {"run": {...}, "thumbs": "<base64>",
 // "attention?layer=0": "<base64>", "ablate?heads=0.1": {...}, ...}}, binary replies in base64.
 // progress(message) is called as the work goes on. Throws gb::Error when the run fails.
-std::string record_replies(Session& session, const std::function<void(const std::string&)>& progress);
+std::string record_replies(Session& session,
+                           const std::function<void(const std::string&)>& progress);
 
 std::string base64(std::string_view bytes);
 

@@ -1,6 +1,7 @@
 """The viewer page in a real browser: Debian's chromium driven by npm playwright-core
-(viewer_browser.js), against `glassbox view` servers and a `--html` page. What the page draws is
-checked against the command line and trace files:
+(viewer_browser.js), against `glassbox view` servers and a `--html` page — with no -m, i.e. on the
+shipped default model, except where another model is the point. What the page draws is checked
+against the command line and trace files:
   - the head view draws one line set per selected head, with the weights of the trace's
     hook_pattern (8-bit: within half a step of 1/255; every weight above the threshold drawn);
   - on the hand-built circuit model, the previous-token head's lines go to the previous token and
@@ -9,7 +10,8 @@ checked against the command line and trace files:
   - the logit lens's last row at each position is `glassbox run`'s top prediction for the prompt
     up to there;
   - ablating a head shows what `glassbox run --ablate ... --json` reports;
-  - the diff panel's first diverging layer and per-layer errors are `glassbox diff --json`'s;
+  - the diff panel (the default model against its Q4_0 conversion) shows the first diverging
+    layer and per-layer errors of `glassbox diff --json`;
   - editing the prompt and running again updates the panels;
   - the page makes no request outside 127.0.0.1 (the --html page: none at all).
 A 1,024-token prompt on a 12-layer x 12-head model is drawn too; its timings are printed.
@@ -53,9 +55,10 @@ def browse(config):
     return result
 
 
-def trace_patterns(model, prompt_args, hooks="blocks.*.attn.hook_pattern"):
+# margs: the model as the command line names it: [] for the default model, ["-m", PATH] otherwise.
+def trace_patterns(margs, prompt_args, hooks="blocks.*.attn.hook_pattern"):
     with tempfile.TemporaryDirectory() as out:
-        gbtest.run("trace", "-m", model, *prompt_args, "--hooks", hooks, "-o", out)
+        gbtest.run("trace", *margs, *prompt_args, "--hooks", hooks, "-o", out)
         return gbtest.read_trace(out)[1]
 
 
@@ -87,19 +90,19 @@ def check_head_view(name, view, patterns, layer, heads):
         expect(len(w) > 0, f"{name}: head {h} drew no line")
 
 
-def top1(model, ids):
-    return json.loads(gbtest.run("run", "-m", model, "--tokens", ",".join(map(str, ids)), "--json").stdout)["top"][0]["id"]
+def top1(margs, ids):
+    return json.loads(gbtest.run("run", *margs, "--tokens", ",".join(map(str, ids)), "--json").stdout)["top"][0]["id"]
 
 
-def check_lens(name, row, model, ids):
+def check_lens(name, row, margs, ids):
     expect(len(row) == len(ids), f"{name}: lens row of {len(row)} positions for {len(ids)} tokens")
-    expect(row and row[-1] == top1(model, ids), f"{name}: lens last cell {row[-1:]} is not glassbox run's top-1")
-    want = [top1(model, ids[:p + 1]) for p in range(len(ids))]
+    expect(row and row[-1] == top1(margs, ids), f"{name}: lens last cell {row[-1:]} is not glassbox run's top-1")
+    want = [top1(margs, ids[:p + 1]) for p in range(len(ids))]
     expect(row == want, f"{name}: lens output row {row} != glassbox run's top-1 per prefix {want}")
 
 
-def check_ablation(name, shown, model, prompt_args, layer, head):
-    cli = json.loads(gbtest.run("run", "-m", model, *prompt_args, "--ablate",
+def check_ablation(name, shown, margs, prompt_args, layer, head):
+    cli = json.loads(gbtest.run("run", *margs, *prompt_args, "--ablate",
                                 f"blocks.{layer}.attn.hook_z[head={head}]", "--json").stdout)
     expect(shown and shown["heads"] == [[layer, head]], f"{name}: ablation of {shown and shown['heads']}")
     if not shown:
@@ -118,47 +121,60 @@ def main():
         expect(shutil.which(tool) is not None, f"{tool} is missing: run scripts/setup.sh --test")
     expect(os.path.isdir(os.path.join(HERE, "..", "node_modules", "playwright-core")),
            "npm playwright-core is missing: run scripts/setup.sh --test (npm ci in tests/)")
+    expect(os.path.exists(viewer_env.DEFAULT_MODEL), f"{viewer_env.DEFAULT_MODEL} is missing")
     if gbtest.FAILURES:
         return gbtest.finish()
     os.makedirs(SHOTS, exist_ok=True)
     work = tempfile.mkdtemp(prefix="gb_viewer_browser_")
-    a, b = os.path.join(work, "a"), os.path.join(work, "b")
-    viewer_env.text_model(a)
-    viewer_env.text_model(b, perturb_layer=1)
-    prompt, prompt2 = "hello world, hello there", "the cat sat on the mat"
-    ids = json.loads(gbtest.run("tokenize", "-m", a, "-p", prompt, "--json").stdout)["ids"]
-    ids2 = json.loads(gbtest.run("tokenize", "-m", a, "-p", prompt2, "--json").stdout)["ids"]
-    patterns = trace_patterns(a, ["-p", prompt])
+    prompt, prompt2 = "The cat sat on the mat. The cat sat on the", "Once upon a time there was a"
+    ids = json.loads(gbtest.run("tokenize", "-p", prompt, "--json").stdout)["ids"]
+    ids2 = json.loads(gbtest.run("tokenize", "-p", prompt2, "--json").stdout)["ids"]
+    info = json.loads(gbtest.run("inspect", viewer_env.DEFAULT_MODEL, "--json").stdout)["config"]
+    n_layers, n_heads = info["n_layers"], info["n_heads"]
+    patterns = trace_patterns([], ["-p", prompt])
     timings = {}
 
-    # A text model, compared with a copy whose layer 1 MLP differs.
-    server = Server("-m", a, "-m", b)
+    # `glassbox view` with no -m: the shipped default model.
+    layer, heads = 1, [0, 2]
+    server = Server()
     try:
         r = browse({"scenario": "text", "url": server.url, "allowed": server.url, "prompt": prompt, "prompt2": prompt2,
-                    "layer": 1, "heads": [0, 2], "ablate": [1, 2], "thumb": [2, 3]})
+                    "layer": layer, "heads": heads, "ablate": [1, 2], "thumb": [n_layers - 1, n_heads - 1]})
     finally:
         server.stop()
-    timings["text"] = r["timings"]
+    timings["default model"] = r["timings"]
     expect(r.get("run", {}).get("tokens") == len(ids), f"tokens shown: {r.get('run')}, tokenizer: {len(ids)}")
-    check_head_view("text", r.get("headView"), patterns, 1, [0, 2])
+    check_head_view("default model", r.get("headView"), patterns, layer, heads)
     mv = r.get("modelView", {})
-    expect(mv.get("cells") == 12 and mv.get("dom") == 12 and mv.get("layers") == 3 and mv.get("heads") == 4,
-           f"model view cells: {mv}")
+    expect(mv.get("cells") == n_layers * n_heads and mv.get("dom") == n_layers * n_heads and
+           mv.get("layers") == n_layers and mv.get("heads") == n_heads, f"model view cells: {mv}")
     expect(r.get("thumbOpened"), "clicking a model-view cell should open that head")
-    check_lens("text", r.get("lensLastRow", []), a, ids)
-    check_ablation("text", r.get("ablation"), a, ["-p", prompt], 1, 2)
-    diff = json.loads(gbtest.run("diff", a, b, "--tokens", ",".join(map(str, ids)), "--json").stdout)
-    shown = r.get("diff") or {}
-    expect(diff["first_layer"] == 1 and shown.get("first_layer") == diff["first_layer"],
-           f"diff: first layer shown {shown.get('first_layer')}, glassbox diff {diff['first_layer']}")
-    cli_rel = {h["name"]: h["rel_error"] for h in diff["hooks"]}
-    for layer in shown.get("layers", []):
-        ref = cli_rel[f"blocks.{layer['layer']}.hook_resid_post"]
-        expect(abs(layer["resid_post"] - ref) <= 1e-9 * max(1, ref), f"diff layer {layer['layer']}: {layer} vs {ref}")
+    check_lens("default model", r.get("lensLastRow", []), [], ids)
+    check_ablation("default model", r.get("ablation"), [], ["-p", prompt], 1, 2)
     expect(r.get("run2", {}).get("tokens") == len(ids2) and r["run2"]["runId"] != r["run"]["runId"],
            f"second prompt: {r.get('run2')}")
-    check_lens("text, second prompt", r.get("lensLastRow2", []), a, ids2)
-    check_head_view("text, second prompt", r.get("headView2"), trace_patterns(a, ["-p", prompt2]), 1, [0, 2])
+    check_lens("default model, second prompt", r.get("lensLastRow2", []), [], ids2)
+    check_head_view("default model, second prompt", r.get("headView2"), trace_patterns([], ["-p", prompt2]), layer, heads)
+
+    # The default model against its own Q4_0 quantization (glassbox convert).
+    quant = os.path.join(work, "q4_0.gguf")
+    gbtest.run("convert", viewer_env.DEFAULT_MODEL, "--type", "q4_0", "-o", quant)
+    server = Server("-m", viewer_env.DEFAULT_MODEL, "-m", quant)
+    try:
+        r = browse({"scenario": "diff", "url": server.url, "allowed": server.url, "prompt": prompt})
+    finally:
+        server.stop()
+    timings["diff"] = r["timings"]
+    diff = json.loads(gbtest.run("diff", viewer_env.DEFAULT_MODEL, quant, "--tokens", ",".join(map(str, ids)),
+                                 "--json").stdout)
+    shown = r.get("diff") or {}
+    expect(shown.get("first_layer") == diff["first_layer"],
+           f"diff: first layer shown {shown.get('first_layer')}, glassbox diff {diff['first_layer']}")
+    cli_rel = {h["name"]: h["rel_error"] for h in diff["hooks"]}
+    expect(len(shown.get("layers", [])) == n_layers, f"diff: {len(shown.get('layers', []))} layers shown")
+    for row in shown.get("layers", []):
+        ref = cli_rel[f"blocks.{row['layer']}.hook_resid_post"]
+        expect(abs(row["resid_post"] - ref) <= 1e-9 * max(1, ref), f"diff layer {row['layer']}: {row} vs {ref}")
 
     # The hand-built circuit: the heads do what they were built to do.
     circuit = os.path.join(work, "circuit")
@@ -171,7 +187,7 @@ def main():
     finally:
         server.stop()
     timings["circuit"] = r["timings"]
-    cp = trace_patterns(circuit, ["--tokens", ",".join(map(str, seq + seq))])
+    cp = trace_patterns(["-m", circuit], ["--tokens", ",".join(map(str, seq + seq))])
     check_head_view("circuit L0H2", r.get("prevHead"), cp, 0, [2])
     check_head_view("circuit L1H1", r.get("inductionHead"), cp, 1, [1])
 
@@ -188,8 +204,8 @@ def main():
     # From q = 8 on (q = 7 splits its attention between keys 0 and 1).
     expect(all(ind.get(q, (None, 0))[0] == q - 6 and ind[q][1] > 0.5 for q in range(8, 14)),
            f"L1H1 should attend to the token after the earlier occurrence: {ind}")
-    cli = check_ablation("circuit", r.get("ablation"), circuit, ["--tokens", ",".join(map(str, seq + seq))], 1, 1)
-    expect(cli["top"][0]["id"] != top1(circuit, seq + seq), "ablating the induction head should change the prediction")
+    cli = check_ablation("circuit", r.get("ablation"), ["-m", circuit], ["--tokens", ",".join(map(str, seq + seq))], 1, 1)
+    expect(cli["top"][0]["id"] != top1(["-m", circuit], seq + seq), "ablating the induction head should change the prediction")
 
     # A 1,024-token prompt on a 12-layer x 12-head model.
     big = os.path.join(work, "big")
@@ -204,18 +220,19 @@ def main():
         server.stop()
     timings["large"] = dict(r["timings"], **{"page." + k: v for k, v in r.get("pageTimings", {}).items()})
     check_head_view("1,024 tokens", r.get("headView"),
-                    trace_patterns(big, ["--tokens", ",".join(map(str, long_ids))], "blocks.5.attn.hook_pattern"), 5, [0, 11])
+                    trace_patterns(["-m", big], ["--tokens", ",".join(map(str, long_ids))], "blocks.5.attn.hook_pattern"), 5, [0, 11])
     expect((r.get("modelView") or {}).get("cells") == 144, f"1,024 tokens: model view {r.get('modelView')}")
 
     # The self-contained page: no server, no request but the file itself.
     page = os.path.join(work, "page.html")
-    gbtest.run("view", "-m", a, "-m", b, "-p", prompt, "--html", page)
+    gbtest.run("view", "-p", prompt, "--html", page)
     url = "file://" + page
-    r = browse({"scenario": "static", "url": url, "allowed": url, "layer": 2, "heads": [1, 3], "ablate": [0, 1]})
+    last = n_layers - 1
+    r = browse({"scenario": "static", "url": url, "allowed": url, "layer": last, "heads": [1, 3], "ablate": [0, 1]})
     expect(set(r["requests"]) == {url}, f"the --html page made requests: {r['requests']}")
-    check_head_view("--html", r.get("headView"), patterns, 2, [1, 3])
-    check_lens("--html", r.get("lensLastRow", []), a, ids)
-    check_ablation("--html", r.get("ablation"), a, ["-p", prompt], 0, 1)
+    check_head_view("--html", r.get("headView"), patterns, last, [1, 3])
+    check_lens("--html", r.get("lensLastRow", []), [], ids)
+    check_ablation("--html", r.get("ablation"), [], ["-p", prompt], 0, 1)
 
     print("viewer timings (ms; wall clock in the browser, including the server's work):")
     for scenario, t in timings.items():

@@ -1,4 +1,5 @@
-"""`glassbox view` as an HTTP server, driven with plain HTTP: the API's replies against the CLI
+"""`glassbox view` (no -m: the shipped default model) as an HTTP server, driven with plain HTTP:
+the API's replies against the CLI
 (tokens, next-token distribution, ablation) and a trace of the attention patterns, the memory
 budget path (layers recomputed on demand give the same bytes), concurrent clients, and bad input:
 unknown routes, paths that look like files, wrong methods, oversized bodies, prompts longer than
@@ -64,22 +65,23 @@ def raw_exchange(port, payload, read=True):
     return out
 
 
-def check_replies(port, model, prompt):
-    """The run's tokens and distribution, an ablation, and attention against the CLI."""
+def check_replies(port, info, prompt):
+    """The run's tokens and distribution, an ablation, and attention against the CLI (which, given
+    no -m either, runs the same default model)."""
     status, _, run = post_run(port, {"text": prompt})
     expect(status == 200, f"run: {status} {run!r:.300}")
-    tok = json.loads(gbtest.run("tokenize", "-m", model, "-p", prompt, "--json").stdout)
+    tok = json.loads(gbtest.run("tokenize", "-p", prompt, "--json").stdout)
     ids = tok["ids"]
     expect(run["tokens"] == ids, f"run tokens {run['tokens']} != tokenize {ids}")
     labels = [run["labels"][str(i)] for i in ids]
     expect(labels == tok["pieces"], f"token labels {labels} != the tokenizer's pieces {tok['pieces']}")
-    cli = json.loads(gbtest.run("run", "-m", model, "-p", prompt, "--json").stdout)
+    cli = json.loads(gbtest.run("run", "-p", prompt, "--json").stdout)
     for mine, ref in zip(run["top"], cli["top"]):
         expect(abs(mine["prob"] - ref["prob"]) < 1e-6, f"top: {mine} vs run --json {ref}")
     expect(run["top"][0]["id"] == cli["top"][0]["id"], "top-1 differs from glassbox run")
 
     status, _, ab = request(port, "GET", f"/api/ablate?run={run['run']}&heads=1.2")
-    cli = json.loads(gbtest.run("run", "-m", model, "-p", prompt, "--ablate", "blocks.1.attn.hook_z[head=2]",
+    cli = json.loads(gbtest.run("run", "-p", prompt, "--ablate", "blocks.1.attn.hook_z[head=2]",
                                 "--json").stdout)
     expect(status == 200 and ab["top"][0]["id"] == cli["top"][0]["id"], f"ablate top-1: {ab!r:.200}")
     by_id = {t["id"]: t for t in cli["top"]}
@@ -91,10 +93,10 @@ def check_replies(port, model, prompt):
 
     # Attention bytes against a trace of the patterns: round(p * 255), lower triangle.
     with tempfile.TemporaryDirectory() as out:
-        gbtest.run("trace", "-m", model, "-p", prompt, "--hooks", "blocks.*.attn.hook_pattern", "-o", out)
+        gbtest.run("trace", "-p", prompt, "--hooks", "blocks.*.attn.hook_pattern", "-o", out)
         _, arrays = gbtest.read_trace(out)
     n = len(ids)
-    for layer in range(3):
+    for layer in range(info["n_layers"]):
         status, _, data = request(port, "GET", f"/api/attention?run={run['run']}&layer={layer}")
         p = arrays[f"blocks.{layer}.attn.hook_pattern"][0]  # [heads, n, n]
         got = np.frombuffer(data, np.uint8)
@@ -104,7 +106,9 @@ def check_replies(port, model, prompt):
     return run
 
 
-def bad_requests(port, run_id):
+def bad_requests(port, run_id, info):
+    n_ctx, n_layers, n_heads, d_vocab = info["n_ctx"], info["n_layers"], info["n_heads"], info["d_vocab"]
+    context = f"context is {n_ctx} tokens"
     expect_error(port, "GET", "/api/nothing", 404, "no such route")
     expect_error(port, "GET", "/etc/passwd", 404, "no such route")
     expect_error(port, "GET", "/../../../etc/passwd", 404, "no such route")
@@ -113,24 +117,25 @@ def bad_requests(port, run_id):
     expect_error(port, "POST", "/api/info", 405, "use GET", body="{}")
     expect_error(port, "GET", "/api/run", 405, "use POST")
     expect_error(port, "POST", "/api/run", 413, "", body=json.dumps({"text": "x" * 200_000}))
-    expect_error(port, "POST", "/api/run", 413, "context is 64 tokens", body=json.dumps({"tokens": [1] * 65}))
-    expect_error(port, "POST", "/api/run", 413, "context is 64 tokens", body=json.dumps({"text": "ab " * 40}))
+    expect_error(port, "POST", "/api/run", 413, context, body=json.dumps({"tokens": [1] * (n_ctx + 1)}))
+    # Each word is at least one token.
+    expect_error(port, "POST", "/api/run", 413, context, body=json.dumps({"text": "ab " * (n_ctx + 1)}))
     expect_error(port, "POST", "/api/run", 400, "not JSON", body='{"text": "a"')
     expect_error(port, "POST", "/api/run", 400, "JSON object", body='["a"]')
     expect_error(port, "POST", "/api/run", 400, "unknown field 'prompt'", body='{"prompt": "a"}')
     expect_error(port, "POST", "/api/run", 400, "one of them", body='{}')
     expect_error(port, "POST", "/api/run", 400, "the prompt is empty", body='{"text": ""}')
-    expect_error(port, "POST", "/api/run", 400, "vocabulary", body='{"tokens": [1, 261]}')
+    expect_error(port, "POST", "/api/run", 400, "vocabulary", body=json.dumps({"tokens": [1, d_vocab]}))
     expect_error(port, "POST", "/api/run", 400, "vocabulary", body='{"tokens": [1, -2]}')
     expect_error(port, "POST", "/api/run", 400, "vocabulary", body='{"tokens": [1.5]}')
     expect_error(port, "POST", "/api/run", 415, "JSON", body='{"text": "a"}', headers={"Content-Type": "text/plain"})
-    expect_error(port, "GET", f"/api/attention?run={run_id}&layer=3", 400, "out of range (0..2)")
+    expect_error(port, "GET", f"/api/attention?run={run_id}&layer={n_layers}", 400, f"out of range (0..{n_layers - 1})")
     expect_error(port, "GET", f"/api/attention?run={run_id}&layer=x", 400, "not an integer")
     expect_error(port, "GET", f"/api/attention?run={run_id}", 400, "missing parameter 'layer'")
     expect_error(port, "GET", f"/api/attention?run={run_id}&layer=1&layer=2", 400, "more than once")
     expect_error(port, "GET", f"/api/attention?run={run_id}&layer=1&path=/etc", 400, "unknown parameter 'path'")
     expect_error(port, "GET", "/api/attention?run=99999&layer=1", 404, "not held")
-    expect_error(port, "GET", f"/api/ablate?run={run_id}&heads=1.9", 400, "LAYER.HEAD")
+    expect_error(port, "GET", f"/api/ablate?run={run_id}&heads=1.{n_heads}", 400, "LAYER.HEAD")
     expect_error(port, "GET", f"/api/ablate?run={run_id}&heads=1.2x", 400, "LAYER.HEAD")
     expect_error(port, "GET", f"/api/lens?run={run_id}&block=7", 400, "out of range")
     expect_error(port, "GET", f"/api/diff?run={run_id}", 404, "-m A -m B")
@@ -153,7 +158,7 @@ def rude_clients(port):
     expect(reply.startswith(b"HTTP/1.1 4"), f"a garbage request line: {reply[:80]!r}")
 
 
-def concurrent_clients(port):
+def concurrent_clients(port, n_heads):
     """Eight clients run prompts of different lengths and read their own run's attention."""
     results = [None] * 8
 
@@ -162,7 +167,7 @@ def concurrent_clients(port):
         status, _, run = post_run(port, {"tokens": toks})
         status2, _, att = request(port, "GET", f"/api/attention?run={run['run']}&layer=0")
         n = len(toks)
-        results[i] = status == 200 and status2 == 200 and run["tokens"] == toks and len(att) == 4 * n * (n + 1) // 2
+        results[i] = status == 200 and status2 == 200 and run["tokens"] == toks and len(att) == n_heads * n * (n + 1) // 2
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
     for t in threads:
@@ -173,24 +178,27 @@ def concurrent_clients(port):
 
 
 def main():
+    expect(os.path.exists(viewer_env.DEFAULT_MODEL), f"{viewer_env.DEFAULT_MODEL} is missing")
     work = tempfile.mkdtemp(prefix="gb_viewer_server_")
-    model = os.path.join(work, "text")
-    viewer_env.text_model(model)
-    prompt = "hello world, hello there"
+    prompt = "The cat sat on the mat. The cat sat on the"
 
-    server = Server("-m", model)
+    server = Server()
     try:
         status, r, page = request(server.port, "GET", "/", raw=True)
         expect(status == 200 and r.getheader("Content-Type").startswith("text/html"), f"GET /: {status}")
         expect(b"connect-src 'self'" in page and b"<script src" not in page and b"<link rel=\"stylesheet\"" not in page,
                "the page must inline its assets and allow requests only to its own server")
         status, _, info = request(server.port, "GET", "/api/info")
-        expect(status == 200 and info["models"][0]["n_layers"] == 3 and info["models"][0]["tokenizer"], f"info {info}")
+        expect(status == 200 and info["models"][0]["tokenizer"], f"info {info}")
+        shipped = json.loads(gbtest.run("inspect", viewer_env.DEFAULT_MODEL, "--json").stdout)
+        model = info["models"][0]
+        expect(model["n_layers"] == shipped["config"]["n_layers"] and model["n_heads"] == shipped["config"]["n_heads"],
+               f"glassbox view without -m shows {model}, not the default model {shipped['config']}")
 
         run = check_replies(server.port, model, prompt)
-        bad_requests(server.port, run["run"])
+        bad_requests(server.port, run["run"], model)
         rude_clients(server.port)
-        concurrent_clients(server.port)
+        concurrent_clients(server.port, model["n_heads"])
         # Only the latest runs are held.
         for _ in range(4):
             post_run(server.port, {"tokens": [1, 2, 3]})
@@ -201,13 +209,14 @@ def main():
         server.stop()
 
     # With no memory for layers, each is computed when asked for: the same bytes.
-    small = Server("-m", model, "--cache-mb", "0")
-    full = Server("-m", model)
+    small = Server("--cache-mb", "0")
+    full = Server()
     try:
         ids = {}
         for s in (small, full):
             ids[s] = post_run(s.port, {"text": prompt})[2]["run"]
-        for layer in (2, 0, 1, 2):
+        last = model["n_layers"] - 1
+        for layer in (last, 0, 1, last):
             for what in ("attention", "neuron_map", "neurons"):
                 a = request(small.port, "GET", f"/api/{what}?run={ids[small]}&layer={layer}")
                 b = request(full.port, "GET", f"/api/{what}?run={ids[full]}&layer={layer}")
@@ -219,32 +228,35 @@ def main():
     # The command line.
     def cli_error(args, status, needle):
         p = gbtest.run("view", *args, check=False)
-        expect(p.returncode == status and needle in p.stderr and p.stderr.startswith("glassbox: error: "),
+        expect(p.returncode == status and needle in p.stderr and "glassbox: error: " in p.stderr,
                f"view {args}: exit {p.returncode}, {p.stderr!r}")
-    cli_error(["-m", model, "--port", "70000"], 2, "--port")
-    cli_error(["-m", model, "--html", os.path.join(work, "x.html")], 2, "needs a prompt")
-    cli_error(["-m", model, "--html", os.path.join(work, "x.html"), "-p", "a", "--port", "1"], 2, "--html")
-    cli_error(["-m", model, "-p", "ab " * 40], 2, "context")
-    cli_error(["-m", model, "-m", model, "-m", model], 2, "two")
+    default = viewer_env.DEFAULT_MODEL
+    cli_error(["--port", "70000"], 2, "--port")
+    cli_error(["--html", os.path.join(work, "x.html")], 2, "needs a prompt")
+    cli_error(["--html", os.path.join(work, "x.html"), "-p", "a", "--port", "1"], 2, "--html")
+    cli_error(["-p", "ab " * (model["n_ctx"] + 1)], 2, "context")
+    cli_error(["-m", default, "-m", default, "-m", default], 2, "two")
     cli_error(["-m", os.path.join(work, "missing")], 1, "missing")
     other = os.path.join(work, "other")
-    refcfg = dict(viewer_env.TEXT_CONFIG, n_layer=2)
-    viewer_env.refmodels.save_checkpoint(viewer_env.refmodels.random_state_dict(refcfg, seed=1), refcfg, other)
-    cli_error(["-m", model, "-m", other], 2, "number of layers")
-    busy = Server("-m", model)
+    viewer_env.random_model(other, "--family", model["family"], "--layers", str(model["n_layers"] + 1),
+                            "--vocab", str(model["d_vocab"]))
+    cli_error(["-m", default, "-m", other], 2, "number of layers")
+    busy = Server()
     try:
-        cli_error(["-m", model, "--port", str(busy.port)], 1, "cannot listen")
+        cli_error(["--port", str(busy.port)], 1, "cannot listen")
     finally:
         busy.stop()
     blocker = os.path.join(work, "file")
     open(blocker, "w").close()
-    cli_error(["-m", model, "-p", prompt, "--html", os.path.join(blocker, "x.html")], 1, "cannot create")
+    cli_error(["-p", prompt, "--html", os.path.join(blocker, "x.html")], 1, "cannot create")
     expect(not os.path.exists(os.path.join(blocker, "x.html.part")), "a failed --html left a partial file")
 
     out = os.path.join(work, "page.html")
-    p = gbtest.run("view", "-m", model, "-p", prompt, "--html", out)
+    gbtest.run("view", "-p", prompt, "--html", out)
     page = open(out, encoding="utf-8").read()
-    expect("connect-src 'none'" in page and '"attention?layer=2"' in page and '"ablate?heads=2.3"' in page,
+    last = model["n_layers"] - 1
+    expect("connect-src 'none'" in page and f'"attention?layer={last}"' in page and
+           f'"ablate?heads={last}.{model["n_heads"] - 1}"' in page,
            "the --html page should hold every layer's attention and each head's ablation, and allow no requests")
     expect(not os.path.exists(out + ".part"), "--html left its temporary file")
     gbtest.finish()

@@ -4,7 +4,7 @@
 // panel go to the artefacts folder.
 //
 //   node viewer_browser.js CONFIG.json RESULT.json
-// CONFIG: {scenario: "text" | "circuit" | "large" | "static", url, prompt, prompt2, layer, heads,
+// CONFIG: {scenario: "text" | "diff" | "circuit" | "large" | "static", url, prompt, prompt2, layer, heads,
 //          ablate: [layer, head], thumb: [layer, head], shots: folder, allowed: url prefix}
 'use strict';
 const fs = require('fs');
@@ -183,6 +183,16 @@ async function circuitScenario(page) {
   await shot(page, 'intervene', '#panels');
 }
 
+// Two models: the diff panel.
+async function diffScenario(page) {
+  await page.goto(config.url);
+  await page.waitForFunction(() => window.__glassbox.ready, null, WAIT);
+  await runPrompt(page, config.prompt);
+  await openTab(page, 'diff');
+  result.diff = await state(page, () => window.__glassbox.diff);
+  await shot(page, 'diff', '#panels');
+}
+
 // A long prompt on a bigger model: everything draws; timings are reported, not asserted.
 async function largeScenario(page) {
   await page.goto(config.url);
@@ -221,7 +231,7 @@ async function staticScenario(page) {
 (async () => {
   const {context, page, profile} = await launch();
   try {
-    await {text: textScenario, circuit: circuitScenario, large: largeScenario, static: staticScenario}[config.scenario](page);
+    await {text: textScenario, diff: diffScenario, circuit: circuitScenario, large: largeScenario, static: staticScenario}[config.scenario](page);
   } catch (e) {
     result.failure = String(e && e.stack || e);
     try { await shot(page, 'failure'); } catch (e2) { /* the page is gone */ }

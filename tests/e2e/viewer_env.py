@@ -1,5 +1,6 @@
-"""Shared set-up of the viewer tests: small models to view, and `glassbox view` servers started
-on a free port (port 0; the port is read from the line the server prints)."""
+"""Shared set-up of the viewer tests: the models to view (the shipped default model, which
+`glassbox view` shows when given no -m, and small generated ones), and `glassbox view` servers
+started on a free port (port 0; the port is read from the line the server prints)."""
 import os
 import re
 import subprocess
@@ -14,6 +15,8 @@ import refmodels  # noqa: E402
 from test_analysis_cli import byte_level_vocab  # noqa: E402
 
 SOURCE = os.environ.get("GB_SOURCE_DIR", os.path.join(HERE, "..", ".."))
+# The model every command uses when given no -m (models/README.md).
+DEFAULT_MODEL = os.path.join(SOURCE, "models", "glassbox-demo.gguf")
 
 # A GPT-2-family model with a byte-level BPE tokenizer (text prompts), 3 layers x 4 heads.
 TEXT_CONFIG = dict(refmodels.CASES["gpt2"], vocab_size=261, n_layer=3, n_positions=64)
