@@ -21,6 +21,9 @@ struct Session::Run {
   std::string summary;          // the reply to POST run
   std::vector<uint8_t> thumbs;  // [n_layers, n_heads, t, t]
   std::vector<double> clean;    // next-token log-probabilities at the last position
+  // The same from a forward pass without observers, as `glassbox run` computes it (the run's own
+  // pass materialises the patterns, which rounds differently); for ablations, under model_mutex_.
+  std::vector<double> plain_clean;
   std::mutex mutex;
   std::vector<std::shared_ptr<const LayerData>> layers;  // [n_layers], null: not held
   std::list<int> recent;                                 // held layers, most recent first
@@ -412,6 +415,9 @@ Reply Session::ablate(const ApiRequest& r) {
   for (size_t i = 0; i < heads.size(); ++i)
     key += cat(i ? "," : "", heads[i].first, ".", heads[i].second);
   return memo(*run, key, [&] {
+    if (run->plain_clean.empty())
+      run->plain_clean = analysis::log_softmax(last_position_logits(model_.run(run->tokens)));
+    const std::vector<double>& clean = run->plain_clean;
     Interventions iv(c.n_layers);
     json specs = json::array(), pairs = json::array();
     for (const auto& [layer, head] : heads) {
@@ -424,9 +430,9 @@ Reply Session::ablate(const ApiRequest& r) {
     Labels labels(analysis::model_labeler(model_.model()));
     json j = {{"heads", pairs},
               {"ablate", specs},
-              {"top", top_json(changed, options_.top_k, labels, &run->clean)},
-              {"clean_top", top_json(run->clean, options_.top_k, labels)},
-              {"kl_clean_to_intervened", kl_divergence(run->clean, changed)}};
+              {"top", top_json(changed, options_.top_k, labels, &clean)},
+              {"clean_top", top_json(clean, options_.top_k, labels)},
+              {"kl_clean_to_intervened", kl_divergence(clean, changed)}};
     j["labels"] = labels.json();
     return j;
   });

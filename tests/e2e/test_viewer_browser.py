@@ -165,8 +165,10 @@ def main():
     finally:
         server.stop()
     timings["diff"] = r["timings"]
+    # The hooks the viewer compares (attention patterns unobserved, as in its own pass).
+    hooks = "hook_embed,blocks.*.hook_attn_out,blocks.*.hook_mlp_out,blocks.*.hook_resid_post"
     diff = json.loads(gbtest.run("diff", viewer_env.DEFAULT_MODEL, quant, "--tokens", ",".join(map(str, ids)),
-                                 "--json").stdout)
+                                 "--hooks", hooks, "--json").stdout)
     shown = r.get("diff") or {}
     expect(shown.get("first_layer") == diff["first_layer"],
            f"diff: first layer shown {shown.get('first_layer')}, glassbox diff {diff['first_layer']}")
