@@ -65,6 +65,18 @@ def raw_exchange(port, payload, read=True):
     return out
 
 
+def listening_addresses(port):
+    """The local IPv4 addresses with a socket listening on `port` (from /proc/net/tcp)."""
+    out = set()
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.split(":")
+            if state == "0A" and int(p, 16) == port:  # 0A: LISTEN
+                out.add(socket.inet_ntoa(bytes.fromhex(addr)[::-1]))
+    return out
+
+
 def check_replies(port, info, prompt):
     """The run's tokens and distribution, an ablation, and attention against the CLI (which, given
     no -m either, runs the same default model)."""
@@ -188,6 +200,8 @@ def main():
         expect(status == 200 and r.getheader("Content-Type").startswith("text/html"), f"GET /: {status}")
         expect(b"connect-src 'self'" in page and b"<script src" not in page and b"<link rel=\"stylesheet\"" not in page,
                "the page must inline its assets and allow requests only to its own server")
+        got = listening_addresses(server.port)
+        expect(got == {"127.0.0.1"}, f"glassbox view listens on {got}, not on loopback only")
         status, _, info = request(server.port, "GET", "/api/info")
         expect(status == 200 and info["models"][0]["tokenizer"], f"info {info}")
         shipped = json.loads(gbtest.run("inspect", viewer_env.DEFAULT_MODEL, "--json").stdout)
@@ -241,6 +255,15 @@ def main():
     viewer_env.random_model(other, "--family", model["family"], "--layers", str(model["n_layers"] + 1),
                             "--vocab", str(model["d_vocab"]))
     cli_error(["-m", default, "-m", other], 2, "number of layers")
+    # --host: the address asked for (here every address), and the Host check is off.
+    exposed = Server("--host", "0.0.0.0")
+    try:
+        got = listening_addresses(exposed.port)
+        expect(got == {"0.0.0.0"}, f"glassbox view --host 0.0.0.0 listens on {got}")
+        status, _, _ = request(exposed.port, "GET", "/api/info", headers={"Host": f"example.com:{exposed.port}"})
+        expect(status == 200, f"--host 0.0.0.0: a request naming another host got {status}")
+    finally:
+        exposed.stop()
     busy = Server()
     try:
         cli_error(["--port", str(busy.port)], 1, "cannot listen")

@@ -53,7 +53,7 @@ class Server:
         self.proc = subprocess.Popen([gbtest.GLASSBOX, "view", *map(str, args), "--port", "0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        m = re.search(r"http://(?:\[[^\]]*\]|[^:/]+):(\d+)/", line)
         if not m:
             self.proc.kill()
             raise RuntimeError(f"glassbox view printed {line!r}; stderr: {self.proc.stderr.read()}")
