@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <list>
 
 #include "analysis/head_scores.h"
@@ -82,6 +83,13 @@ void allow_params(const ApiRequest& r, std::initializer_list<const char*> names)
       throw HttpError(400, cat("unknown parameter '", key, "'"));
 }
 
+// "models/x.gguf" -> "x.gguf", "checkpoints/tiny/" -> "tiny": a model named without the folders.
+std::string file_name(const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.filename().empty()) p = p.parent_path();
+  return p.filename().string();
+}
+
 std::string zero_head_spec(int layer, int head) {
   return cat("blocks.", layer, ".attn.hook_z[head=", head, "]");
 }
@@ -107,6 +115,7 @@ Reply Session::info(const ApiRequest& r) {
   auto describe = [](const Model& m) {
     const ModelConfig& c = m.config();
     return json{{"name", c.name},
+                {"file", file_name(m.path())},
                 {"arch", c.arch},
                 {"family", family_name(c.family)},
                 {"n_layers", c.n_layers},

@@ -72,7 +72,7 @@ TEST(ViewerCompact, ColumnsQuantizePerColumnAndTopColumnsRankByMaximum) {
                           0.0f, -8, 0, 3,  //
                           1.0f, 0,  0, -1};
   std::vector<int8_t> q(size_t(n * d));
-  std::vector<float> scale(size_t(d));
+  std::vector<float> scale(static_cast<size_t>(d));  // not size_t(d): a function declaration
   quantize_columns(x.data(), n, d, q.data(), scale.data());
   EXPECT_FLOAT_EQ(scale[0], 1.5f / 127);
   EXPECT_FLOAT_EQ(scale[1], 8.0f / 127);

@@ -70,7 +70,7 @@ GB.status = function (text, kind) {
 };
 
 function describeModel(m) {
-  return GB.el('span', {class: 'model'}, GB.el('b', {}, m.name || m.arch),
+  return GB.el('span', {class: 'model', title: m.file}, GB.el('b', {}, m.name || m.arch),
     GB.el('span', {class: 'dim'}, ` ${m.arch} · ${m.n_layers} layers × ${m.n_heads} heads · d_model ${m.d_model} · ` +
       `d_mlp ${m.d_mlp} · vocab ${m.d_vocab} · context ${m.n_ctx}`));
 }

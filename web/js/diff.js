@@ -10,7 +10,7 @@
     hidden: (info) => info.models.length < 2,
     build(root, info) {
       this.root = root;
-      this.names = info.models.map((m) => m.name);
+      this.names = info.models.map((m) => `${m.name || m.arch} (${m.file})`);
       this.body = GB.el('div', {});
       root.append(GB.el('div', {class: 'hint'}, `A: ${this.names[0]} · B: ${this.names[1]} — the prompt's tokens through both models.`), this.body);
     },
