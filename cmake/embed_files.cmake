@@ -1,14 +1,25 @@
 # Turns every file under DIR into a C++ byte array, for assets compiled into the binary.
-#   cmake -DDIR=<folder> -DOUT=<file.cpp> -DNAMESPACE=<ns> -P embed_files.cmake
+#   cmake -DDIR=<folder> -DOUT=<file.cpp> -DNAMESPACE=<ns> [-DEXTRA=<name>=<file>;...]
+#         -P embed_files.cmake
 # OUT defines `const EmbeddedFile kEmbeddedFiles[]` and `kEmbeddedFileCount` (declared in
-# viewer/assets.h) with each file's path relative to DIR ("index.html", "js/app.js").
+# viewer/assets.h) with each file's path relative to DIR ("index.html", "js/app.js"); EXTRA adds
+# files from elsewhere under the names given ("vendor/chart.min.js=/usr/share/...").
 file(GLOB_RECURSE files RELATIVE ${DIR} ${DIR}/*)
 list(SORT files)
+set(entries "")
+foreach(rel ${files})
+  list(APPEND entries "${rel}=${DIR}/${rel}")
+endforeach()
+list(APPEND entries ${EXTRA})
 set(arrays "")
 set(table "")
 set(i 0)
-foreach(rel ${files})
-  file(READ ${DIR}/${rel} hex HEX)
+foreach(entry ${entries})
+  string(FIND "${entry}" "=" eq)
+  string(SUBSTRING "${entry}" 0 ${eq} rel)
+  math(EXPR from "${eq} + 1")
+  string(SUBSTRING "${entry}" ${from} -1 source)
+  file(READ ${source} hex HEX)
   string(LENGTH "${hex}" hex_len)
   math(EXPR size "${hex_len} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")

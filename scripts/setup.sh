@@ -9,6 +9,7 @@ packages=(
   libopenblas-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev
   libprotobuf-dev protobuf-compiler libpng-dev zlib1g-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsentencepiece-dev
+  libjs-chart.js
 )
 test_packages=(
   python3-torch python3-numpy python3-sentencepiece python3-protobuf python3-pil sentencepiece

@@ -59,6 +59,7 @@ GB.drawActive = async function () {
   } finally {
     clearTimeout(busy);
     panels.classList.remove('loading');
+    GB.pruneCharts();  // those of what the panel drew before
   }
 };
 

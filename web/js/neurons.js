@@ -74,7 +74,10 @@
         list.append(GB.el('div', {class: 'nv-item' + (t.neuron === this.neuron ? ' selected' : ''),
           onclick: () => this.choose(t.neuron)},
         GB.el('span', {class: 'mono'}, `#${t.neuron}`),
-        GB.el('span', {class: 'nv-max', style: {background: GB.css(GB.diverging(t.max / this.data.maxAbs))}}, GB.fmt(t.max, 2)),
+        GB.el('span', {class: 'nv-max', style: (() => {
+          const rgb = GB.diverging(t.max / this.data.maxAbs);
+          return {background: GB.css(rgb), color: GB.ink(rgb)};
+        })()}, GB.fmt(t.max, 2)),
         GB.el('span', {class: 'dim'}, `«${GB.show(GB.label(run.tokens[t.at]))}» ${t.at}`)));
     },
 

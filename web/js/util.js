@@ -126,102 +126,80 @@ GB.tip = (function () {
   };
 })();
 
-// ---- a line chart on a canvas ----
+// ---- line charts: Chart.js (Debian's libjs-chart.js, compiled into the page) ----
 // series: [{name, values: [number|null], colour, dots: bool}]; opts: {xLabels, xTitle, yTitle,
-// hline: {value, label}, mark: {x, label}, yMin}. Returns the chart's geometry for hit tests.
+// hline: {value, label}, mark: {x, label}, yMin}. Draws on `canvas` (w × h CSS pixels); returns
+// the Chart (GB.pruneCharts() destroys those whose canvas has left the page).
+GB.charts = [];
+GB.pruneCharts = function () {
+  GB.charts = GB.charts.filter((c) => (c.canvas && c.canvas.isConnected ? true : (c.destroy(), false)));
+};
 GB.lineChart = function (canvas, w, h, series, opts) {
   opts = opts || {};
-  const ctx = GB.canvas2d(canvas, w, h);
-  const pad = {l: 52, r: 12, t: 14, b: 34};
+  Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", sans-serif';
+  Chart.defaults.font.size = 11;
+  Chart.defaults.color = '#5c6570';
   const n = Math.max(...series.map((s) => s.values.length), 1);
-  let lo = opts.yMin !== undefined ? opts.yMin : Infinity, hi = -Infinity;
-  for (const s of series) for (const v of s.values) if (v !== null && isFinite(v)) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  if (opts.hline) {
-    hi = Math.max(hi, opts.hline.value);
-    lo = Math.min(lo, opts.hline.value);
-  }
-  if (!isFinite(lo)) {
-    lo = 0;
-    hi = 1;
-  }
-  if (hi - lo < 1e-12) hi = lo + 1;
-  hi += (hi - lo) * 0.06;
-  const X = (i) => pad.l + (n === 1 ? (w - pad.l - pad.r) / 2 : (i * (w - pad.l - pad.r)) / (n - 1));
-  const Y = (v) => pad.t + (1 - (v - lo) / (hi - lo)) * (h - pad.t - pad.b);
-  ctx.font = '11px system-ui, sans-serif';
-  ctx.strokeStyle = '#e3e6ea';
-  ctx.fillStyle = '#5c6570';
-  ctx.lineWidth = 1;
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'middle';
-  for (let k = 0; k <= 4; ++k) {
-    const v = lo + ((hi - lo) * k) / 4, y = Y(v);
-    ctx.beginPath();
-    ctx.moveTo(pad.l, y);
-    ctx.lineTo(w - pad.r, y);
-    ctx.stroke();
-    ctx.fillText(GB.fmt(v, Math.abs(hi - lo) < 10 ? 2 : 0), pad.l - 6, y);
-  }
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  const every = Math.max(1, Math.ceil(n / Math.max(1, (w - pad.l - pad.r) / 34)));
-  for (let i = 0; i < n; i += every)
-    ctx.fillText(opts.xLabels ? opts.xLabels[i] : String(i), X(i), h - pad.b + 5);
-  if (opts.xTitle) ctx.fillText(opts.xTitle, (pad.l + w - pad.r) / 2, h - 14);
-  if (opts.yTitle) {
-    ctx.save();
-    ctx.translate(11, (pad.t + h - pad.b) / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.fillText(opts.yTitle, 0, -4);
-    ctx.restore();
-  }
-  if (opts.hline) {
-    ctx.setLineDash([4, 4]);
-    ctx.strokeStyle = '#9aa3ad';
-    ctx.beginPath();
-    ctx.moveTo(pad.l, Y(opts.hline.value));
-    ctx.lineTo(w - pad.r, Y(opts.hline.value));
-    ctx.stroke();
-    ctx.setLineDash([]);
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'bottom';
-    ctx.fillText(opts.hline.label, w - pad.r, Y(opts.hline.value) - 2);
-  }
-  if (opts.mark) {
-    ctx.strokeStyle = '#d9480f';
-    ctx.fillStyle = '#d9480f';
-    ctx.beginPath();
-    ctx.moveTo(X(opts.mark.x), pad.t);
-    ctx.lineTo(X(opts.mark.x), h - pad.b);
-    ctx.stroke();
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'top';
-    ctx.fillText(opts.mark.label, X(opts.mark.x) + 4, pad.t);
-  }
-  for (const s of series) {
-    ctx.strokeStyle = s.colour;
-    ctx.fillStyle = s.colour;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    let pen = false;
-    s.values.forEach((v, i) => {
-      if (v === null || !isFinite(v)) return (pen = false);
-      if (pen) ctx.lineTo(X(i), Y(v)); else ctx.moveTo(X(i), Y(v));
-      pen = true;
-    });
-    ctx.stroke();
-    if (s.dots !== false && n <= 80)
-      s.values.forEach((v, i) => {
-        if (v === null || !isFinite(v)) return;
+  const labels = Array.from({length: n}, (_, i) => (opts.xLabels ? opts.xLabels[i] : String(i)));
+  const finite = (v) => (v === null || v === undefined || !isFinite(v) ? null : v);
+  const datasets = series.map((s) => ({
+    label: s.name, data: s.values.map(finite), borderColor: s.colour, backgroundColor: s.colour,
+    borderWidth: 2, pointRadius: s.dots !== false && n <= 80 ? 2.5 : 0, pointHoverRadius: 4,
+  }));
+  if (opts.hline) datasets.push({label: opts.hline.label, data: labels.map(() => opts.hline.value),
+    borderColor: '#9aa3ad', borderDash: [4, 4], borderWidth: 1, pointRadius: 0, pointHoverRadius: 0});
+  // The threshold's label, and a vertical line at opts.mark.x.
+  const notes = {
+    id: 'gbNotes',
+    afterDatasetsDraw(chart) {
+      const {ctx, chartArea: a, scales} = chart;
+      ctx.save();
+      ctx.font = '11px system-ui, sans-serif';
+      if (opts.hline) {
+        ctx.fillStyle = '#5c6570';
+        ctx.textAlign = 'right';
+        ctx.textBaseline = 'bottom';
+        ctx.fillText(opts.hline.label, a.right, scales.y.getPixelForValue(opts.hline.value) - 2);
+      }
+      if (opts.mark) {
+        const x = scales.x.getPixelForValue(opts.mark.x);
+        ctx.strokeStyle = ctx.fillStyle = '#d9480f';
         ctx.beginPath();
-        ctx.arc(X(i), Y(v), 2.5, 0, 2 * Math.PI);
-        ctx.fill();
-      });
-  }
-  return {X, Y, n, pad};
+        ctx.moveTo(x, a.top);
+        ctx.lineTo(x, a.bottom);
+        ctx.stroke();
+        ctx.textAlign = 'left';
+        ctx.textBaseline = 'top';
+        ctx.fillText(opts.mark.label, x + 4, a.top);
+      }
+      ctx.restore();
+    },
+  };
+  canvas.style.width = w + 'px';
+  canvas.style.height = h + 'px';
+  canvas.width = w;
+  canvas.height = h;
+  const chart = new Chart(canvas, {
+    type: 'line',
+    data: {labels, datasets},
+    options: {
+      responsive: false, animation: false, normalized: true,
+      interaction: {mode: 'index', intersect: false},
+      plugins: {
+        legend: {display: false},
+        tooltip: {callbacks: {label: (c) => `${c.dataset.label}: ${GB.fmt(c.parsed.y, 4)}`}},
+      },
+      scales: {
+        x: {title: {display: !!opts.xTitle, text: opts.xTitle}, grid: {display: false},
+          ticks: {autoSkip: true, maxRotation: 0}},
+        y: {min: opts.yMin, title: {display: !!opts.yTitle, text: opts.yTitle}, grid: {color: '#e3e6ea'},
+          ticks: {callback: (v) => (v === 0 || (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5) ? String(+v.toPrecision(3)) : v.toExponential(1))}},
+      },
+    },
+    plugins: [notes],
+  });
+  GB.charts.push(chart);
+  return chart;
 };
 
 // A legend: [{name, colour}] -> element.
