@@ -55,6 +55,10 @@ class TrainConfig:
     repeat_copies: int = 2  # how many times the run is written in a row
     synthetic_fraction: float = 0.25  # share of rows that are only a random run, repeated to fill
     log_every: int = 10
+    # Model shape beyond the defaults of tiny_llama.Config. q/k/v biases (as in Qwen2) give
+    # attention a content-free direction, so previous-token heads form in a few hundred steps.
+    tie_embeddings: bool = True
+    attention_bias: bool = True
 
 
 # --- corpus ------------------------------------------------------------------------------------
@@ -318,7 +322,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("out_dir", help="directory for the checkpoint (created if missing)")
     for field in dataclasses.fields(TrainConfig):  # every setting can be overridden
-        parser.add_argument("--" + field.name.replace("_", "-"), type=field.type,
+        parse = (lambda v: v.lower() in ("1", "true", "yes")) if field.type is bool else field.type
+        parser.add_argument("--" + field.name.replace("_", "-"), type=parse,
                             default=field.default, help=f"default {field.default}")
     args = parser.parse_args()
     tc = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
@@ -346,7 +351,8 @@ def main():
           f"(tokenizer {t_tok:.0f} s)", flush=True)
 
     cfg = tiny_llama.Config(vocab_size=len(tokenizer), context=tc.context,
-                            bos_token_id=tokenizer.eot_id, eos_token_id=tokenizer.eot_id)
+                            bos_token_id=tokenizer.eot_id, eos_token_id=tokenizer.eot_id,
+                            tie_embeddings=tc.tie_embeddings, attention_bias=tc.attention_bias)
     model = tiny_llama.TinyLlama(cfg)
     print(f"model: {tiny_llama.count_parameters(model)} parameters", flush=True)
     curve = train(model, train_stream, tc, tokenizer, held_stream)

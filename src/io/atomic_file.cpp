@@ -1,5 +1,8 @@
 #include "io/atomic_file.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -8,7 +11,18 @@
 
 namespace gb::io {
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), partial_(path_ + ".partial") {
+namespace {
+
+// "<path>.partial.<pid>.<n>": two writers of the same path (two processes, or two threads) never
+// share a partial file; the last rename wins with a whole file.
+std::string partial_name(const std::string& path) {
+  static std::atomic<unsigned> counter{0};
+  return cat(path, ".partial.", ::getpid(), ".", counter++);
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), partial_(partial_name(path_)) {
   out_.open(partial_, std::ios::binary | std::ios::trunc);
   if (!out_) fail(path_, ": cannot create: ", std::strerror(errno));
 }

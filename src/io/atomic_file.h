@@ -1,5 +1,5 @@
-// Output files that are either complete or absent: data goes to `<path>.partial`, and commit()
-// renames it into place after checking every write. If anything fails (or commit() is never
+// Output files that are either complete or absent: data goes to `<path>.partial.<pid>.<n>`, and
+// commit() renames it into place after checking every write. If anything fails (or commit() is never
 // reached), the partial file is removed, so no half-written file ever looks complete.
 #pragma once
 

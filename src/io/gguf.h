@@ -118,7 +118,7 @@ class GgufFile {
 };
 
 // Writes a GGUF v3 file: metadata in insertion order, then tensors aligned to `alignment`.
-// Data is written to `<path>.partial` and renamed on success, so a failed write never leaves a
+// Data is written to `<path>.partial.<pid>.<n>` and renamed on success, so a failed write never leaves a
 // complete-looking file.
 class GgufWriter {
  public:

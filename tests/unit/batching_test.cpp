@@ -13,19 +13,9 @@
 namespace gb {
 namespace {
 
-float max_diff(const float* a, const float* b, int64_t n) {
-  float m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
-
 class Batching : public ::testing::TestWithParam<std::string> {
  protected:
-  std::unique_ptr<Model> load() {
-    testing::TinyModelSpec spec;
-    spec.arch = GetParam();
-    return load_model(testing::write_tiny_model(spec, "gb_batching_" + spec.arch + ".gguf"), 2);
-  }
+  std::unique_ptr<Model> load() { return testing::load_tiny_model(GetParam(), "gb_batching_", 2); }
 };
 
 const std::vector<std::vector<int32_t>> kSequences = {
@@ -53,8 +43,10 @@ TEST_P(Batching, RaggedBatchEqualsEachAlone) {
     KvCache c1 = model->new_cache(1, n);
     Tensor one;
     model->forward({seq, 1, n}, c1, Hooks(), one, {.all_logits = true});
-    EXPECT_LT(max_diff(one.data(), all.data() + b * longest * v, n * v), 1e-5f) << "row " << b;
-    EXPECT_LT(max_diff(one.data() + (n - 1) * v, last.data() + b * v, v), 1e-4f) << "row " << b;
+    EXPECT_LT(testing::max_abs_diff(one.data(), all.data() + b * longest * v, n * v), 1e-5f)
+        << "row " << b;
+    EXPECT_LT(testing::max_abs_diff(one.data() + (n - 1) * v, last.data() + b * v, v), 1e-4f)
+        << "row " << b;
   }
 }
 
@@ -87,7 +79,7 @@ TEST_P(Batching, F16CacheStaysCloseToF32) {
     const std::span<const int32_t> step(ids.data() + p, size_t(n));
     model->forward({step, 1, n}, c32, Hooks(), l32);
     model->forward({step, 1, n}, c16, Hooks(), l16);
-    worst = std::max(worst, max_diff(l32.data(), l16.data(), v));
+    worst = std::max(worst, testing::max_abs_diff(l32.data(), l16.data(), v));
     for (int64_t i = 0; i < v; ++i) largest = std::max(largest, std::fabs(l32.data()[i]));
     p += n;
   }

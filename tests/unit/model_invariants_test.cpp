@@ -11,18 +11,10 @@
 namespace gb {
 namespace {
 
-float max_diff(const float* a, const float* b, int64_t n) {
-  float m = 0;
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(a[i] - b[i]));
-  return m;
-}
-
 class ModelInvariants : public ::testing::TestWithParam<std::string> {
  protected:
   std::unique_ptr<Model> load() {
-    testing::TinyModelSpec spec;
-    spec.arch = GetParam();
-    return load_model(testing::write_tiny_model(spec, "gb_invariants_" + spec.arch + ".gguf"), 2);
+    return testing::load_tiny_model(GetParam(), "gb_invariants_", 2);
   }
 };
 
@@ -40,7 +32,8 @@ TEST_P(ModelInvariants, BatchOfTwoEqualsEachAlone) {
     KvCache c1 = model->new_cache(1, n);
     Tensor l1;
     model->forward({row == 0 ? a : b, 1, n}, c1, Hooks(), l1, {.all_logits = true});
-    EXPECT_LT(max_diff(l1.data(), l2.data() + row * n * v, n * v), 1e-5f) << "row " << row;
+    EXPECT_LT(testing::max_abs_diff(l1.data(), l2.data() + row * n * v, n * v), 1e-5f)
+        << "row " << row;
   }
 }
 
@@ -53,7 +46,8 @@ TEST_P(ModelInvariants, LastLogitsOnlyMatchAllLogits) {
   model->forward({ids, 1, 5}, c1, Hooks(), all, {.all_logits = true});
   model->forward({ids, 1, 5}, c2, Hooks(), last);
   ASSERT_EQ(last.shape(), (Shape{1, 1, v}));
-  EXPECT_LT(max_diff(all.data() + 4 * v, last.data(), v), 1e-4f);  // GEMV vs GEMM rounding
+  EXPECT_LT(testing::max_abs_diff(all.data() + 4 * v, last.data(), v),
+            1e-4f);  // GEMV vs GEMM rounding
 }
 
 TEST_P(ModelInvariants, ObservingEveryHookChangesNothing) {
@@ -63,7 +57,7 @@ TEST_P(ModelInvariants, ObservingEveryHookChangesNothing) {
   const Tensor plain = hm.run(ids);
   auto [logits, cache] = hm.run_with_cache(ids, "all");
   // hook_result reassociates the output projection per head: float rounding only.
-  EXPECT_LT(max_diff(plain.data(), logits.data(), plain.numel()), 1e-4f);
+  EXPECT_LT(testing::max_abs_diff(plain.data(), logits.data(), plain.numel()), 1e-4f);
   EXPECT_EQ(cache.entries().size(), hm.catalog().entries.size());
   // Documented shapes.
   const ModelConfig& c = hm.model().config();

@@ -1,5 +1,7 @@
 #include "test_models.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <vector>
@@ -74,6 +76,19 @@ std::string write_tiny_model(const TinyModelSpec& s, const std::string& file_nam
   w.write();
   storage.clear();
   return path;
+}
+
+std::unique_ptr<Model> load_tiny_model(const std::string& arch, const std::string& prefix,
+                                       int threads) {
+  TinyModelSpec spec;
+  spec.arch = arch;
+  return load_model(write_tiny_model(spec, prefix + arch + ".gguf"), threads);
+}
+
+float max_abs_diff(const float* a, const float* b, int64_t n) {
+  float m = 0;
+  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
 }
 
 }  // namespace gb::testing

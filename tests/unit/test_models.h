@@ -1,7 +1,11 @@
 // Tiny random-weight model files written with GgufWriter, for C++ tests of model invariants.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
+
+#include "model/model.h"
 
 namespace gb::testing {
 
@@ -13,5 +17,12 @@ struct TinyModelSpec {
 
 // Writes a GGUF file with random weights (f32) and returns its path (in the temp directory).
 std::string write_tiny_model(const TinyModelSpec& spec, const std::string& file_name);
+
+// A tiny model of `arch` with the default spec, written as "<prefix><arch>.gguf".
+std::unique_ptr<Model> load_tiny_model(const std::string& arch, const std::string& prefix,
+                                       int threads);
+
+// Largest |a[i] - b[i]| over n values.
+float max_abs_diff(const float* a, const float* b, int64_t n);
 
 }  // namespace gb::testing

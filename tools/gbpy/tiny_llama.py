@@ -34,6 +34,7 @@ class Config:
     rope_theta: float = 10000.0
     rms_norm_eps: float = 1e-5
     tie_embeddings: bool = False
+    attention_bias: bool = False  # q/k/v biases, as in Qwen2
     bos_token_id: int = 4095
     eos_token_id: int = 4095
 
@@ -74,9 +75,9 @@ class Attention(nn.Module):
         super().__init__()
         d = cfg.d_model
         self.n_heads, self.d_head = cfg.n_heads, cfg.d_head
-        self.q_proj = nn.Linear(d, d, bias=False)  # weight [H*E, D]
-        self.k_proj = nn.Linear(d, d, bias=False)
-        self.v_proj = nn.Linear(d, d, bias=False)
+        self.q_proj = nn.Linear(d, d, bias=cfg.attention_bias)  # weight [H*E, D]
+        self.k_proj = nn.Linear(d, d, bias=cfg.attention_bias)
+        self.v_proj = nn.Linear(d, d, bias=cfg.attention_bias)
         self.o_proj = nn.Linear(d, d, bias=False)  # weight [D, H*E]
 
     def split_heads(self, x):  # [B, T, H*E] -> [B, H, T, E]
@@ -155,9 +156,11 @@ class TinyLlama(nn.Module):
 
 
 def init_weights(module):
-    """GPT-2 style: normal(0, 0.02) for matrices; RMSNorm weights stay at 1."""
+    """GPT-2 style: normal(0, 0.02) for matrices, biases 0; RMSNorm weights stay at 1."""
     if isinstance(module, (nn.Linear, nn.Embedding)):
         nn.init.normal_(module.weight, mean=0.0, std=0.02)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        nn.init.zeros_(module.bias)
 
 
 def count_parameters(model):
@@ -183,7 +186,7 @@ def hf_config(cfg):
         "rms_norm_eps": cfg.rms_norm_eps,
         "rope_theta": cfg.rope_theta,
         "rope_scaling": None,
-        "attention_bias": False,
+        "attention_bias": cfg.attention_bias,
         "mlp_bias": False,
         "tie_word_embeddings": cfg.tie_embeddings,
         "bos_token_id": cfg.bos_token_id,
@@ -197,7 +200,8 @@ def config_from_hf(hf):
                   n_layers=hf["num_hidden_layers"], n_heads=hf["num_attention_heads"],
                   d_mlp=hf["intermediate_size"], context=hf["max_position_embeddings"],
                   rope_theta=hf["rope_theta"], rms_norm_eps=hf["rms_norm_eps"],
-                  tie_embeddings=hf["tie_word_embeddings"], bos_token_id=hf["bos_token_id"],
+                  tie_embeddings=hf["tie_word_embeddings"],
+                  attention_bias=hf.get("attention_bias", False), bos_token_id=hf["bos_token_id"],
                   eos_token_id=hf["eos_token_id"])
 
 

@@ -8,18 +8,12 @@
 
 #include <cstring>
 
+#include "ops/kernels/avx_common.h"
 #include "ops/kernels/kernels.h"
 #include "ops/kernels/tiles.h"
 
 namespace gb::ops::kernels {
 namespace {
-
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 int32_t hsum(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -33,23 +27,6 @@ float hmax(__m256 v) {
   s = _mm_max_ps(s, _mm_movehl_ps(s, s));
   s = _mm_max_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
-}
-
-// y[i + c, r + a] = acc[a][c] summed (+ bias)
-template <int R, int C>
-void store(const Product& p, int64_t r, int64_t i, const __m256 (&acc)[R][C]) {
-  for (int a = 0; a < R; ++a) {
-    const float b = p.bias ? p.bias[r + a] : 0.0f;
-    for (int c = 0; c < C; ++c) p.y[(i + c) * p.n + r + a] = hsum(acc[a][c]) + b;
-  }
-}
-
-// acc[0] += acc[1] + ... (the independent chains of a tile)
-template <int U, int R, int C>
-void sum_chains(__m256 (&acc)[U][R][C]) {
-  for (int u = 1; u < U; ++u)
-    for (int a = 0; a < R; ++a)
-      for (int c = 0; c < C; ++c) acc[0][a][c] = _mm256_add_ps(acc[0][a][c], acc[u][a][c]);
 }
 
 // ---- float weights ------------------------------------------------------------------------

@@ -10,18 +10,12 @@
 
 #include <type_traits>
 
+#include "ops/kernels/avx_common.h"
 #include "ops/kernels/kernels.h"
 #include "ops/kernels/tiles.h"
 
 namespace gb::ops::kernels {
 namespace {
-
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // (GCC 12's _mm512_reduce_* trip -Wuninitialized; these fold the halves with shuffles instead.)
 __m256 fold(__m512 v, __m512 (*op)(__m512, __m512)) {
@@ -42,23 +36,6 @@ int32_t hsum(__m512i v) {
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
   return _mm_cvtsi128_si32(s);
-}
-
-// y[i + c, r + a] = acc[a][c] summed (+ bias)
-template <int R, int C>
-void store(const Product& p, int64_t r, int64_t i, const __m256 (&acc)[R][C]) {
-  for (int a = 0; a < R; ++a) {
-    const float b = p.bias ? p.bias[r + a] : 0.0f;
-    for (int c = 0; c < C; ++c) p.y[(i + c) * p.n + r + a] = hsum(acc[a][c]) + b;
-  }
-}
-
-// acc[0] += acc[1] + ... (the independent chains of a tile)
-template <int U, int R, int C>
-void sum_chains(__m256 (&acc)[U][R][C]) {
-  for (int u = 1; u < U; ++u)
-    for (int a = 0; a < R; ++a)
-      for (int c = 0; c < C; ++c) acc[0][a][c] = _mm256_add_ps(acc[0][a][c], acc[u][a][c]);
 }
 
 // ---- float weights ------------------------------------------------------------------------
