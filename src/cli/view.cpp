@@ -4,13 +4,12 @@
 
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include "analysis/run_diff.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/error.h"
+#include "io/atomic_file.h"
 #include "viewer/assets.h"
 #include "viewer/server.h"
 #include "viewer/session.h"
@@ -35,27 +34,6 @@ std::unique_ptr<HookedModel> load(const std::string& path, int threads) {
   if (m->model().config().family == Family::TorchTransformer)
     usage_fail(path, " is an encoder-decoder model; the viewer shows decoder-only models");
   return m;
-}
-
-// Writes `text` to `path` through a temporary file, so a failed write leaves no partial page.
-void write_file(const std::string& path, const std::string& text) {
-  const std::string part = path + ".part";
-  {
-    std::ofstream out(part, std::ios::binary);
-    if (!out) fail("cannot create ", part);
-    out.write(text.data(), std::streamsize(text.size()));
-    out.close();
-    if (!out) {
-      std::filesystem::remove(part);
-      fail("cannot write ", part);
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(part, path, ec);
-  if (ec) {
-    std::filesystem::remove(part);
-    fail("cannot write ", path, ": ", ec.message());
-  }
 }
 
 void run_view(const ViewArgs& a, const CLI::App& cmd) {
@@ -98,7 +76,7 @@ void run_view(const ViewArgs& a, const CLI::App& cmd) {
     });
     if (tty) std::fprintf(stderr, "\r%80s\r", "");
     const std::string page = viewer::page_html(viewer::PageMode::Static, data);
-    write_file(a.html, page);
+    io::write_file_atomically(a.html, page);  // no partial page left if it fails
     std::printf("wrote %s (%.1f MB): the viewer page with this run's data, no server needed\n",
                 a.html.c_str(), double(page.size()) / 1e6);
     return;

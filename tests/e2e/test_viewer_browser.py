@@ -212,8 +212,8 @@ def main():
     # A 1,024-token prompt on a 12-layer x 12-head model.
     big = os.path.join(work, "big")
     viewer_env.random_model(big, "--family", "gpt2", "--layers", "12", "--heads", "12", "--d-model", "192",
-                            "--vocab", "4096", "--ctx", "1024")
-    long_ids = list(np.random.default_rng(3).integers(0, 4096, 1024))
+                            "--vocab", "1024", "--ctx", "1024")
+    long_ids = list(np.random.default_rng(3).integers(0, 1024, 1024))
     server = Server("-m", big)
     try:
         r = browse({"scenario": "large", "url": server.url, "allowed": server.url,

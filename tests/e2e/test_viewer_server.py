@@ -1,11 +1,11 @@
 """`glassbox view` (no -m: the shipped default model) as an HTTP server, driven with plain HTTP:
-the API's replies against the CLI
-(tokens, next-token distribution, ablation) and a trace of the attention patterns, the memory
-budget path (layers recomputed on demand give the same bytes), concurrent clients, and bad input:
-unknown routes, paths that look like files, wrong methods, oversized bodies, prompts longer than
-the context, malformed JSON and parameters, foreign Host headers, clients that go away
-mid-request. Every error is a JSON {"error"} with a 4xx status, and the server keeps serving.
-Also the command line's own errors and the --html file."""
+the API's replies against the CLI (tokens, next-token distribution, ablation) and a trace of the
+attention patterns; the memory budget path (layers recomputed on demand give the same bytes);
+concurrent clients; the listening address (loopback only unless --host); and bad input: unknown
+routes, paths that look like files, wrong methods, oversized bodies, prompts longer than the
+context, malformed JSON and parameters, foreign Host headers, clients that go away mid-request.
+Every error is a JSON {"error"} with a 4xx status, and the server keeps serving. Also the command
+line's own errors and the --html file (complete or absent)."""
 import http.client
 import json
 import os
@@ -272,7 +272,12 @@ def main():
     blocker = os.path.join(work, "file")
     open(blocker, "w").close()
     cli_error(["-p", prompt, "--html", os.path.join(blocker, "x.html")], 1, "cannot create")
-    expect(not os.path.exists(os.path.join(blocker, "x.html.part")), "a failed --html left a partial file")
+    # The page is written whole, then renamed onto a directory: that fails, and nothing is left.
+    folder = os.path.join(work, "folder")
+    os.mkdir(folder)
+    cli_error(["-p", prompt, "--html", folder], 1, "folder")
+    left = [f for f in os.listdir(work) if f.startswith("folder")]
+    expect(left == ["folder"] and not os.listdir(folder), f"a failed --html left {left}")
 
     out = os.path.join(work, "page.html")
     gbtest.run("view", "-p", prompt, "--html", out)
@@ -281,7 +286,7 @@ def main():
     expect("connect-src 'none'" in page and f'"attention?layer={last}"' in page and
            f'"ablate?heads={last}.{model["n_heads"] - 1}"' in page,
            "the --html page should hold every layer's attention and each head's ablation, and allow no requests")
-    expect(not os.path.exists(out + ".part"), "--html left its temporary file")
+    expect(sorted(f for f in os.listdir(work) if f.startswith("page")) == ["page.html"], "--html left a temporary file")
     gbtest.finish()
 
 
