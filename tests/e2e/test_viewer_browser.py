@@ -127,8 +127,7 @@ def main():
     os.makedirs(SHOTS, exist_ok=True)
     work = tempfile.mkdtemp(prefix="gb_viewer_browser_")
     prompt, prompt2 = "The cat sat on the mat. The cat sat on the", "Once upon a time there was a"
-    ids = json.loads(gbtest.run("tokenize", "-p", prompt, "--json").stdout)["ids"]
-    ids2 = json.loads(gbtest.run("tokenize", "-p", prompt2, "--json").stdout)["ids"]
+    ids, ids2 = viewer_env.prompt_ids([], prompt), viewer_env.prompt_ids([], prompt2)
     info = json.loads(gbtest.run("inspect", viewer_env.DEFAULT_MODEL, "--json").stdout)["config"]
     n_layers, n_heads = info["n_layers"], info["n_heads"]
     patterns = trace_patterns([], ["-p", prompt])

@@ -82,12 +82,15 @@ def check_replies(port, info, prompt):
     no -m either, runs the same default model)."""
     status, _, run = post_run(port, {"text": prompt})
     expect(status == 200, f"run: {status} {run!r:.300}")
-    tok = json.loads(gbtest.run("tokenize", "-p", prompt, "--json").stdout)
-    ids = tok["ids"]
-    expect(run["tokens"] == ids, f"run tokens {run['tokens']} != tokenize {ids}")
-    labels = [run["labels"][str(i)] for i in ids]
-    expect(labels == tok["pieces"], f"token labels {labels} != the tokenizer's pieces {tok['pieces']}")
     cli = json.loads(gbtest.run("run", "-p", prompt, "--json").stdout)
+    ids = cli["tokens"]
+    expect(run["tokens"] == ids, f"run tokens {run['tokens']} != glassbox run's {ids}")
+    # The text's tokens (after any BOS the model's rule adds) and their pieces.
+    tok = json.loads(gbtest.run("tokenize", "-p", prompt, "--json", "--no-bos").stdout)
+    text_ids = ids[len(ids) - len(tok["ids"]):]
+    labels = [run["labels"][str(i)] for i in text_ids]
+    expect(text_ids == tok["ids"] and labels == tok["pieces"],
+           f"tokens {text_ids} {labels} != the tokenizer's {tok['ids']} {tok['pieces']}")
     for mine, ref in zip(run["top"], cli["top"]):
         expect(abs(mine["prob"] - ref["prob"]) < 1e-6, f"top: {mine} vs run --json {ref}")
     expect(run["top"][0]["id"] == cli["top"][0]["id"], "top-1 differs from glassbox run")

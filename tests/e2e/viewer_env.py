@@ -46,6 +46,12 @@ def random_model(folder, *args):
                    check=True, capture_output=True)
 
 
+def prompt_ids(margs, prompt):
+    """The token ids `glassbox run` feeds the model for `prompt` (with the model's BOS rule)."""
+    import json
+    return json.loads(gbtest.run("run", *margs, "-p", prompt, "--json").stdout)["tokens"]
+
+
 class Server:
     """`glassbox view ARGS --port 0` in the background; .port, .url, .stop()."""
 
