@@ -41,7 +41,7 @@ HELDOUT_ONE_IN = 20  # a document is held out when hash(text) % 20 == 0
 class TrainConfig:
     seed: int = 20240601
     vocab_size: int = 4096
-    steps: int = 1000
+    steps: int = 1100
     batch: int = 8  # sequences per step
     context: int = 256
     peak_lr: float = 2e-3
@@ -403,7 +403,7 @@ def corpus_stats(docs, train_docs, held_docs, train_stream, held_stream):
 def write_outputs(model, tokenizer, out_dir, evaluation, curve, held_docs, train_stream,
                   held_stream):
     tiny_llama.save_checkpoint(model, out_dir)
-    tokenizer.save(out_dir)
+    tokenizer.save(out_dir, add_bos=True)  # trained with <|endoftext|> at position 0
     write_loss_csv(curve, os.path.join(out_dir, "loss_curve.csv"))
     write_reference(model, out_dir, held_stream, tokenizer.eot_id)
     write_heldout_sample(model, tokenizer, out_dir, held_docs, train_stream,

@@ -10,6 +10,8 @@
 //   patterns  every layer's attention pattern copied into an ActivationCache (as
 //             run_with_cache(tokens, "blocks.*.attn.hook_pattern")); when decoding, each step's
 //             new rows are cached afresh
+//   all       every hook of the model copied into an ActivationCache (run_with_cache(tokens,
+//             "all")): the price of observing everything
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -31,7 +33,7 @@
 namespace gb::cli {
 namespace {
 
-enum class Mode { None, Stats, Patterns };
+enum class Mode { None, Stats, Patterns, All };
 
 struct BenchArgs {
   ModelArgs model;
@@ -62,7 +64,8 @@ Mode parse_mode(const std::string& s) {
   if (s == "none") return Mode::None;
   if (s == "stats") return Mode::Stats;
   if (s == "patterns") return Mode::Patterns;
-  usage_fail("--mode '", s, "' is not one of none, stats, patterns");
+  if (s == "all") return Mode::All;
+  usage_fail("--mode '", s, "' is not one of none, stats, patterns, all");
 }
 
 // The hook filter of stats mode: every site that observing does not make more expensive.
@@ -87,8 +90,8 @@ class ModeObserver {
       plan_ = hm.plan(filter);
       stats_ =
           std::make_unique<analysis::ActivationStats>(hm, analysis::StatsOptions{.hooks = filter});
-    } else if (mode == Mode::Patterns) {
-      plan_ = hm.plan("blocks.*.attn.hook_pattern");
+    } else if (mode == Mode::Patterns || mode == Mode::All) {
+      plan_ = hm.plan(mode == Mode::All ? "all" : "blocks.*.attn.hook_pattern");
       cache_ = std::make_unique<ActivationCache>(plan_);
     }
   }
@@ -325,7 +328,8 @@ void add_bench_command(CLI::App& app) {
                   "Tokens decoded per measurement (default 32)");
   cmd->add_option("--mode", args->modes,
                   "Observation: none, stats (streaming statistics on every hook), patterns (all "
-                  "attention patterns cached); several allowed (default none)");
+                  "attention patterns cached), all (every hook cached); several allowed (default "
+                  "none)");
   cmd->add_flag("--kv-f16", args->kv_f16, "Keep the KV cache in f16");
   cmd->add_flag("--bandwidth", args->bandwidth,
                 "Measure the memory read bandwidth and report decode against it");

@@ -155,7 +155,9 @@ void run_generate(const GenerateArgs& a) {
   std::optional<tok::StreamDecoder> text;
   if (tok && !a.json) {
     text.emplace(*tok);
-    std::printf("%s", tok->decode(prompt).c_str());
+    // The prompt as the user wrote it: without the BOS token the tokenizer put in front.
+    const bool bos = !prompt.empty() && tok->bos() && prompt[0] == *tok->bos();
+    std::printf("%s", tok->decode(std::span(prompt).subspan(bos ? 1 : 0)).c_str());
   }
   std::vector<int32_t> out;
   std::vector<int32_t> run_tokens = prompt;  // every token that went through the model

@@ -299,9 +299,9 @@ std::unique_ptr<Tokenizer> from_vocab_and_merges(const fs::path& dir) {
   v.types.assign(v.tokens.size(), TokenType::Normal);
   spec.merges = merges_from_lines(read_text(merges_path), spec.merges_source);
   std::map<int32_t, Special> added;
+  v.build_index(spec.vocab_source);  // tokenizer_config.json names its special tokens by text
   apply_config(dir, v, added);
   // GPT-2's tokenizer uses <|endoftext|> as bos, eos and unknown token unless told otherwise.
-  v.build_index(spec.vocab_source);
   if (const auto eot = v.find("<|endoftext|>")) {
     if (!v.bos) v.bos = eot;
     if (!v.eos) v.eos = eot;

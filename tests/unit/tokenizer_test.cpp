@@ -304,6 +304,15 @@ TEST(TokenizerErrors, MergesFileNamesTheLine) {
             std::string::npos);
 }
 
+TEST(ByteLevelBpe, HuggingFaceConfigNamesSpecialTokensByText) {
+  const fs::path d = write_hf(temp_dir("hfconfig"), tiny_byte_level(), "");
+  write(d / "tokenizer_config.json",
+        R"({"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "add_bos_token": true})");
+  const auto t = Tokenizer::from_hf_dir(d.string());
+  EXPECT_EQ(t->bos(), 260);
+  EXPECT_TRUE(t->add_bos_default());
+}
+
 TEST(TokenizerGguf, WriteAndReadBack) {
   const fs::path d = temp_dir("gguf");
   const auto hf = Tokenizer::from_hf_dir(write_hf(d, tiny_byte_level(), "").string());

@@ -189,8 +189,9 @@ class Tokenizer:
                          else bytes(self.from_sym[c] for c in sym))
         return b"".join(parts).decode("utf-8", errors="replace")
 
-    def save(self, out_dir):
-        """Writes vocab.json, merges.txt and tokenizer_config.json (Hugging Face GPT-2 style)."""
+    def save(self, out_dir, add_bos=False):
+        """Writes vocab.json, merges.txt and tokenizer_config.json (Hugging Face GPT-2 style);
+        add_bos: encoders put <|endoftext|> in front of every text."""
         with open(f"{out_dir}/vocab.json", "w", encoding="utf-8") as f:
             json.dump(self.vocab, f, ensure_ascii=False)
         with open(f"{out_dir}/merges.txt", "w", encoding="utf-8") as f:
@@ -199,7 +200,7 @@ class Tokenizer:
                 f.write(f"{a} {b}\n")
         config = {"tokenizer_class": "GPT2Tokenizer", "model_max_length": None,
                   "bos_token": END_OF_TEXT, "eos_token": END_OF_TEXT,
-                  "unk_token": END_OF_TEXT, "add_bos_token": False,
+                  "unk_token": END_OF_TEXT, "add_bos_token": add_bos,
                   "add_prefix_space": False}
         with open(f"{out_dir}/tokenizer_config.json", "w") as f:
             json.dump(config, f, indent=2)
