@@ -21,3 +21,6 @@ say glassbox trace -p "\"$prompt\"" --hooks "'blocks.*.attn.hook_pattern,blocks.
 $gb trace -p "$prompt" --hooks 'blocks.*.attn.hook_pattern,blocks.*.mlp.hook_post' -o quickstart/trace
 say glassbox generate -p "\"$prompt\"" -n 24
 $gb generate -p "$prompt" -n 24
+say glassbox view -p "\"$prompt\"" --html quickstart/view.html
+$gb view -p "$prompt" --html quickstart/view.html
+echo "Open quickstart/view.html in a browser, or run: build/glassbox view"

@@ -204,6 +204,7 @@ void run_generate(const GenerateArgs& a) {
   } else {
     std::printf("\n");
   }
+  std::fflush(stdout);  // the text before the speed line, also when both go to one pipe
   std::fprintf(stderr, "prompt: %zu tokens, %.1f tokens/s; generated: %zu tokens, %.1f tokens/s\n",
                prompt.size(), prompt_tps, out.size(), gen_tps);
 }

@@ -22,7 +22,7 @@ struct TokenizeArgs {
   std::optional<std::string> file;
   std::optional<std::string> jsonl;
   std::optional<std::string> decode;
-  std::optional<bool> bos;
+  bool bos = false, no_bos = false;  // neither: the model's default
   bool eos = false;
   bool special = false;
   bool json = false;
@@ -97,7 +97,7 @@ void run(const TokenizeArgs& a) {
                      int(a.jsonl.has_value()) + int(a.decode.has_value());
   if (inputs != 1) usage_fail("give exactly one of -p TEXT, -f FILE, --jsonl FILE, --decode IDS");
   const auto tok = tok::Tokenizer::open(resolve_model_path(a.model));
-  const tok::EncodeOptions options{.add_bos = a.bos.value_or(tok->add_bos_default()),
+  const tok::EncodeOptions options{.add_bos = a.bos || (!a.no_bos && tok->add_bos_default()),
                                    .add_eos = a.eos,
                                    .parse_special = a.special};
   if (a.jsonl) return run_jsonl(*tok, *a.jsonl, options);
@@ -139,8 +139,9 @@ void add_tokenize_command(CLI::App& app) {
                   "Batch mode: each line a JSON object, {\"text\": ...} to encode or {\"ids\": "
                   "[...]} to decode; prints one JSON object per line");
   cmd->add_option("--decode", a->decode, "Print the text of token ids (e.g. 15496,11,995)");
-  cmd->add_flag("--bos,!--no-bos", a->bos,
-                "Add (or do not add) the bos token; default: the model's");
+  // (Two flags: CLI11 fills an optional<bool> flag with false even when it is not given.)
+  cmd->add_flag("--bos", a->bos, "Add the bos token (default: as the model says)")
+      ->excludes(cmd->add_flag("--no-bos", a->no_bos, "Do not add the bos token"));
   cmd->add_flag("--eos", a->eos, "Add the eos token");
   cmd->add_flag("--special", a->special,
                 "Recognise special tokens written in the text (<s>, <|endoftext|>)");
