@@ -98,13 +98,44 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
 }
 
 // o[d_head] += Σ_{j<n} p[j] · v_j, v_j at v + j·stride. Zero weights are skipped.
-__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv(
+// With D fixed the D sums live in registers for the whole tile (the general form loads and stores
+// o for every key, measured as a third of decode time at context 1024).
+template <int D>
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv_fixed(
+    const float* __restrict p, const float* __restrict v, int64_t stride, int64_t n,
+    float* __restrict o) {
+  float acc[D];
+  for (int d = 0; d < D; ++d) acc[d] = o[d];
+  for (int64_t j = 0; j < n; ++j) {
+    const float pj = p[j];
+    if (pj == 0.0f) continue;
+    const float* vj = v + j * stride;
+    for (int d = 0; d < D; ++d) acc[d] += pj * vj[d];
+  }
+  for (int d = 0; d < D; ++d) o[d] = acc[d];
+}
+
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv_any(
     const float* p, const float* v, int64_t stride, int64_t n, int d_head, float* o) {
   for (int64_t j = 0; j < n; ++j) {
     const float pj = p[j];
     if (pj == 0.0f) continue;
     const float* vj = v + j * stride;
     for (int d = 0; d < d_head; ++d) o[d] += pj * vj[d];
+  }
+}
+
+void accumulate_pv(const float* p, const float* v, int64_t stride, int64_t n, int d_head,
+                   float* o) {
+  switch (d_head) {
+    case 32:
+      return accumulate_pv_fixed<32>(p, v, stride, n, o);
+    case 64:
+      return accumulate_pv_fixed<64>(p, v, stride, n, o);
+    case 128:
+      return accumulate_pv_fixed<128>(p, v, stride, n, o);
+    default:
+      return accumulate_pv_any(p, v, stride, n, d_head, o);
   }
 }
 
