@@ -7,6 +7,7 @@
 #include "analysis/readout.h"
 #include "analysis/weight_summaries.h"
 #include "core/error.h"
+#include "core/escape.h"
 
 namespace gb::analysis {
 namespace {
@@ -160,23 +161,7 @@ void TraceSummaries::finish(const ActivationCache& cache, const HookPlan& plan) 
 }
 
 std::string markdown_token(const std::string& label) {
-  std::string out = "`";
-  for (unsigned char c : label) {
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\t')
-      out += "\\t";
-    else if (c == '\r')
-      out += "\\r";
-    else if (c < 0x20 || c == 0x7f || c == '`' || c == '|') {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  return out + "`";
+  return "`" + escape_control(label, "`|") + "`";
 }
 
 std::string logit_lens_markdown(const LogitLens& lens, const TokenLabeler& label) {
