@@ -10,6 +10,13 @@
 #include "ops/vec.h"
 
 namespace gb {
+
+NormWeights bind_layer_norm(const WeightBinder& wb, const std::string& name, int64_t d, float eps) {
+  return {.kind = ops::NormKind::LayerNorm,
+          .w = wb.vector(name + ".weight", d),
+          .b = wb.vector(name + ".bias", d),
+          .eps = eps};
+}
 namespace {
 
 float* grow(std::vector<float>& buf, int64_t n) {

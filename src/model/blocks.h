@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "core/matrix.h"
@@ -13,6 +14,7 @@
 #include "model/config.h"
 #include "model/hooks.h"
 #include "model/kv_cache.h"
+#include "model/weight_binder.h"
 #include "ops/norm.h"
 #include "ops/rope.h"
 
@@ -71,6 +73,9 @@ struct NormWeights {
   std::span<const float> b;  // [d_model] or empty
   float eps = 1e-5f;
 };
+
+// A LayerNorm's weight and bias, `<name>.weight` and `<name>.bias`, both [d].
+NormWeights bind_layer_norm(const WeightBinder& wb, const std::string& name, int64_t d, float eps);
 
 struct AttentionWeights {
   WeightMatrix w_q;                           // [n_heads·d_head, d_model]

@@ -85,11 +85,7 @@ class Gpt2Model : public Model {
   }
 
   NormWeights layer_norm(const WeightBinder& wb, const std::string& name) const {
-    const int64_t d = config_.d_model;
-    return {.kind = ops::NormKind::LayerNorm,
-            .w = wb.vector(name + ".weight", d),
-            .b = wb.vector(name + ".bias", d),
-            .eps = config_.norm_eps};
+    return bind_layer_norm(wb, name, config_.d_model, config_.norm_eps);
   }
 
   // The fused qkv weight [3·d_model, d_model] and bias split into q, k, v.

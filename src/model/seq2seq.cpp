@@ -249,11 +249,7 @@ class TorchTransformer final : public Seq2SeqModel {
   }
 
   NormWeights layer_norm(const WeightBinder& wb, const std::string& name) const {
-    const int64_t d = config_.d_model;
-    return {.kind = ops::NormKind::LayerNorm,
-            .w = wb.vector(name + ".weight", d),
-            .b = wb.vector(name + ".bias", d),
-            .eps = config_.norm_eps};
+    return bind_layer_norm(wb, name, config_.d_model, config_.norm_eps);
   }
 
   // nn.MultiheadAttention: in_proj_weight [3·d, d] holds W_Q, W_K, W_V as row blocks.
