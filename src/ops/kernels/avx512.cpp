@@ -77,14 +77,11 @@ struct FloatTiles {
     using T = typename L::T;
     constexpr int U = kChains<R, C>;
     const T* w[R];
-    for (int a = 0; a < R; ++a)
-      w[a] = reinterpret_cast<const T*>(static_cast<const char*>(p.w) + (r + a) * p.w_row_bytes);
+    weight_rows(p, r, w);
     const float* x[C];
     for (int c = 0; c < C; ++c) x[c] = p.x + (i + c) * p.k;
     __m256 acc[U][R][C];
-    for (auto& chain : acc)
-      for (auto& row : chain)
-        for (auto& v : row) v = _mm256_setzero_ps();
+    zero(acc);
     // columns j .. j+8 into chain u; `m` masks the last, partial step
     auto step = [&](int64_t j, int u, __mmask8 m, auto full) {
       __m256 xv[C];
@@ -149,13 +146,9 @@ struct QuantTiles {
     const float* f16 = f16_table();
     const int64_t nb = p.k / kQuantBlock;
     const Block* w[R];
-    for (int a = 0; a < R; ++a)
-      w[a] =
-          reinterpret_cast<const Block*>(static_cast<const char*>(p.w) + (r + a) * p.w_row_bytes);
+    weight_rows(p, r, w);
     __m256 acc[U][R][C];
-    for (auto& chain : acc)
-      for (auto& row : chain)
-        for (auto& v : row) v = _mm256_setzero_ps();
+    zero(acc);
     unrolled<U>(nb, [&](int64_t b, int u) {
       __m256i xv[C], start[C];
       __m256 dx[C];

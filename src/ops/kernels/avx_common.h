@@ -27,6 +27,14 @@ void store(const Product& p, int64_t r, int64_t i, const __m256 (&acc)[R][C]) {
   }
 }
 
+// Every accumulator of a tile set to 0.
+template <int U, int R, int C>
+void zero(__m256 (&acc)[U][R][C]) {
+  for (auto& chain : acc)
+    for (auto& row : chain)
+      for (auto& v : row) v = _mm256_setzero_ps();
+}
+
 // acc[0] += acc[1] + ... (the independent chains of a tile)
 template <int U, int R, int C>
 void sum_chains(__m256 (&acc)[U][R][C]) {

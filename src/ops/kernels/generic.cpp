@@ -108,8 +108,7 @@ template <typename Block>
 void quant_rows(const Product& p, int64_t r0, int64_t r1) {
   const int64_t nb = p.k / kQuantBlock;
   for (int64_t r = r0; r < r1; ++r) {
-    const auto* w =
-        reinterpret_cast<const Block*>(static_cast<const char*>(p.w) + r * p.w_row_bytes);
+    const Block* w = weight_row<Block>(p, r);
     const float bias = p.bias ? p.bias[r] : 0.0f;
     for (int64_t i = 0; i < p.m; ++i) {
       const int8_t* xq = p.xq.q + i * p.k;

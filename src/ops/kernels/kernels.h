@@ -43,6 +43,16 @@ struct Product {
   float* y = nullptr;            // [m, n]
 };
 
+namespace {  // NOLINT: one copy per kernel file, compiled for its instruction set (see above)
+
+// Row r of W, as elements (or quantized blocks) of type T.
+template <class T>
+const T* weight_row(const Product& p, int64_t r) {
+  return reinterpret_cast<const T*>(static_cast<const char*>(p.w) + r * p.w_row_bytes);
+}
+
+}  // namespace
+
 using RowsFn = void (*)(const Product& p, int64_t r0, int64_t r1);
 using ToF32Fn = void (*)(const void* src, float* dst, int64_t n);
 

@@ -18,6 +18,16 @@ namespace gb::ops::kernels {
 
 inline constexpr int64_t kPanelBytes = 256 * 1024;
 
+namespace {  // NOLINT: one copy per kernel file (T may be float, shared by every ISA's file)
+
+// w[a] = row r + a of W, a < R.
+template <class T, int R>
+void weight_rows(const Product& p, int64_t r, const T* (&w)[R]) {
+  for (int a = 0; a < R; ++a) w[a] = weight_row<T>(p, r + a);
+}
+
+}  // namespace
+
 // Calls the tile of R weight rows and `cols` (<= C) x rows.
 template <class K, int R, int C = K::kCols>
 void tile_cols(const Product& p, int64_t r, int64_t i, int64_t cols) {
