@@ -36,6 +36,10 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
       fail(path, ": cannot map: ", std::strerror(err));
     }
     file->data_ = static_cast<const uint8_t*>(p);
+    // Advice only (errors ignored): lets the kernel read the file into 2 MiB page-cache folios
+    // and map them with huge pages. Decode streams every weight once per token, and with 4 KiB
+    // pages it measured 15-20% slower (TLB misses; prefetchers stop at page boundaries).
+    madvise(p, file->size_, MADV_HUGEPAGE);
   }
   ::close(fd);
   return file;

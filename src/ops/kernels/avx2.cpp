@@ -60,7 +60,7 @@ __m256 load_part(const typename L::T* p, int64_t n) {
 
 template <class L>
 struct FloatTiles {
-  static constexpr int kRows = 4, kCols = 3, kGemvRows = 4;
+  static constexpr int kRows = 4, kCols = 3, kGemvRows = 1;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
