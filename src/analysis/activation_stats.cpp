@@ -184,8 +184,7 @@ void ActivationStats::count_attention(HookStats& h, const HookPoint& point, cons
       const float* row = m + (hd * q_len + q) * k_len;
       const int64_t n = causal ? std::min(k_len, point.pos0 + q + 1) : k_len;
       h.channels.add_values(hd, {row, size_t(n)});
-      for (int64_t k = 0; k < n; ++k)
-        if (std::isfinite(row[k])) h.histogram.add(row[k]);
+      h.histogram.add_values(row, n);
     }
   h.positions += q_valid;
 }
@@ -196,8 +195,7 @@ void ActivationStats::count_rows(HookStats& h, const float* rows, int64_t n, con
   ThreadPool& pool = model_.model().pool();
   if (n * C < kParallelValues || pool.size() == 1) {
     h.channels.add_rows(rows, n);
-    for (int64_t i = 0; i < n * C; ++i)
-      if (std::isfinite(rows[i])) h.histogram.add(rows[i]);
+    h.histogram.add_values(rows, n * C);
   } else {
     // Channels split over the threads (each channel's statistics computed exactly as serially);
     // the histogram from per-thread partial counts, summed.
@@ -207,8 +205,7 @@ void ActivationStats::count_rows(HookStats& h, const float* rows, int64_t n, con
     pool.parallel_for(pool.size(), [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t begin = n * C * t / pool.size(), end = n * C * (t + 1) / pool.size();
-        for (int64_t i = begin; i < end; ++i)
-          if (std::isfinite(rows[i])) parts[size_t(t)].add(rows[i]);
+        parts[size_t(t)].add_values(rows + begin, end - begin);
       }
     });
     for (const ValueHistogram& p : parts) h.histogram.merge(p);

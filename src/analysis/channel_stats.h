@@ -37,6 +37,8 @@ class ChannelStats {
  private:
   // Counts v into channel i's extremes and counters; false (and counted) for NaN / ±Inf.
   bool note(size_t i, float v);
+  // add_rows for a block holding NaN or ±Inf: value by value, through note().
+  void add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1);
   void merge(int64_t c, int64_t n, double block_mean, double block_m2);
   float fire_threshold_ = 0;
 };

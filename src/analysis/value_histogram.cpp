@@ -4,7 +4,8 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
+#include <bit>
+#include <limits>
 
 #include "export/histogram.h"
 
@@ -16,27 +17,40 @@ const std::vector<double>& histogram_edges() {
 
 namespace {
 
-// A first guess of the bucket of |x| from the top 14 bits of its float representation (exponent
-// and 6 mantissa bits): 1/64 of an octave, ~1.1% of its values, narrower than a 10% bucket. The
-// guess is that of the logarithm rule at the bottom of the slice; add() then corrects it
-// against the exact edges, so the table only saves the logarithm, never changes a result.
-constexpr int kGuessShift = 17;
+// The slice of |x| a float falls in: its top 14 bits after the sign (exponent and 6 mantissa
+// bits), 1/64 of an octave, narrower than a 10% bucket, so at most one edge lies inside a slice.
+constexpr int kSliceShift = 17;
+constexpr uint32_t kAbsMask = 0x7fffffffu, kInfBits = 0x7f800000u;
 
-size_t log_guess(double a, size_t zero) {
-  if (a < 1e-12) return 1;
-  const double guess = std::floor(std::log(a / 1e-12) / std::log(1.1)) + 1;
-  return size_t(std::clamp(guess, 1.0, double(zero - 1)));
-}
+// Per slice: how many positive edges lie below it, and the edge inside it (if any) as the two
+// float thresholds that decide a value against it exactly.
+struct Slice {
+  // at[0]: a >= at[0] <=> edge <= a; at[1]: a >= at[1] <=> edge < a (+inf: no edge here).
+  float at[2];
+  int32_t below;  // positive edges < the slice's lowest value
+};
 
-const std::vector<uint16_t>& bucket_guesses() {
-  static const std::vector<uint16_t> table = [] {
-    const size_t zero = (histogram_edges().size() - 1) / 2;
-    std::vector<uint16_t> t(size_t(1) << (32 - kGuessShift));
+const std::vector<Slice>& slices() {
+  static const std::vector<Slice> table = [] {
+    const std::vector<double>& e = histogram_edges();
+    const size_t zero = (e.size() - 1) / 2;
+    // The positive edges e_0 .. e_{n-1} (the last edge, DBL_MAX, is above every float).
+    const std::vector<double> pos(e.begin() + long(zero) + 1, e.end() - 1);
+    const float inf = std::numeric_limits<float>::infinity();
+    std::vector<Slice> t(size_t(kInfBits >> kSliceShift));  // finite slices only
     for (size_t key = 0; key < t.size(); ++key) {
-      float lo;
-      const uint32_t bits = uint32_t(key) << kGuessShift;
-      std::memcpy(&lo, &bits, sizeof lo);
-      t[key] = uint16_t(std::isfinite(lo) ? log_guess(double(lo), zero) : zero - 1);
+      const double lo = double(std::bit_cast<float>(uint32_t(key << kSliceShift)));
+      const double hi = double(std::bit_cast<float>(uint32_t((key + 1) << kSliceShift)));
+      const auto first = std::lower_bound(pos.begin(), pos.end(), lo);
+      Slice s{{inf, inf}, int32_t(first - pos.begin())};
+      if (first != pos.end() && *first < hi) {
+        const double edge = *first;
+        float f = float(edge);
+        if (double(f) < edge) f = std::nextafter(f, inf);  // smallest float >= edge
+        s.at[0] = f;
+        s.at[1] = double(f) == edge ? std::nextafter(f, inf) : f;  // smallest float > edge
+      }
+      t[key] = s;
     }
     return t;
   }();
@@ -45,30 +59,31 @@ const std::vector<uint16_t>& bucket_guesses() {
 
 }  // namespace
 
-void ValueHistogram::add(float x) {
-  const std::vector<double>& e = histogram_edges();
-  const size_t zero = (e.size() - 1) / 2;  // index of the edge 0
-  const double a = std::fabs(double(x));
-  // k: the bucket of |x| among [0, e_0), [e_0, e_1), ... guessed (bucket_guesses), then
-  // corrected against the exact edges (which repeated multiplication produced).
-  size_t k = 0;
-  if (a >= 1e-12) {
-    uint32_t bits;
-    const float af = std::fabs(x);
-    std::memcpy(&bits, &af, sizeof bits);
-    k = bucket_guesses()[bits >> kGuessShift];
-    while (k > 1 && a < e[zero + k]) --k;
-    while (k + 1 < zero && a >= e[zero + k + 1]) ++k;
+void ValueHistogram::add(float x) { add_values(&x, 1); }
+
+void ValueHistogram::add_values(const float* x, int64_t n) {
+  const Slice* table = slices().data();
+  int64_t* counts = counts_.data();
+  const int64_t zero = int64_t(counts_.size() / 2);  // bucket [0, e_0)
+  int64_t skipped = 0;
+#pragma GCC unroll 4
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t abs_bits = std::bit_cast<uint32_t>(x[i]) & kAbsMask;
+    if (abs_bits >= kInfBits) {  // NaN, ±Inf
+      ++skipped;
+      continue;
+    }
+    const float a = std::bit_cast<float>(abs_bits);
+    const Slice& s = table[abs_bits >> kSliceShift];
+    // x >= 0 (also -0): bucket [e_{k-1}, e_k) with k = edges <= x, at zero + k. x < 0:
+    // [-e_k, -e_{k-1}) with k = edges < |x| (a negative value on an edge belongs to the bucket
+    // above it), at zero - 1 - k = zero + ~k. Without branches: the signs of activations are a
+    // coin toss for a branch predictor.
+    const int64_t neg = x[i] < 0.0f;
+    const int64_t k = s.below + (a >= s.at[neg]);
+    ++counts[zero + (k ^ -neg)];
   }
-  if (x >= 0) {
-    ++counts_[zero + k];  // [e_{k-1}, e_k), or [0, e_0) for k = 0
-  } else {
-    // Negative buckets are [−e_k, −e_{k−1}): −x on an edge belongs to the bucket above.
-    size_t j = zero - 1 - k;
-    if (k > 0 && a == e[zero + k]) ++j;
-    ++counts_[j];
-  }
-  ++total_;
+  total_ += n - skipped;
 }
 
 void ValueHistogram::merge(const ValueHistogram& other) {
