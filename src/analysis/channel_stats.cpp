@@ -76,12 +76,18 @@ namespace {
   return bad == 0;
 }
 
+}  // namespace
+
 // One block's per-channel sums, every array [w].
-struct BlockSums {
+struct ChannelStats::BlockSums {
   double *sum, *sum_abs, *dev;
   float *min, *max, *abs_max;
   int32_t *zeros, *above;
 };
+
+namespace {
+
+using BlockSums = ChannelStats::BlockSums;
 
 // Sums, extremes and counts of a finite block.
 [[gnu::target_clones("avx2", "default")]] void block_sums(const float* x, int64_t rows,
@@ -150,16 +156,64 @@ void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1
   block_sums(x + c0, rows, C, w, fire_threshold_, b);
   for (size_t i = 0; i < n; ++i) dsum[i] /= double(rows);  // now the block mean
   block_deviations(x + c0, rows, C, w, dsum.data(), ddev.data());
-  for (size_t i = 0; i < n; ++i) {
-    const size_t c = size_t(c0) + i;
-    sum_abs[c] += dabs[i];
-    zeros[c] += nzero[i];
-    above[c] += nabove[i];
-    min[c] = std::min(min[c], fmin[i]);
-    max[c] = std::max(max[c], fmax[i]);
-    abs_max[c] = std::max(abs_max[c], famax[i]);
-    merge(int64_t(c), rows, dsum[i], ddev[i]);
+  merge_block(c0, w, rows, b);
+}
+
+namespace {
+
+// Chan et al.'s update (as ChannelStats::merge) of w channels that all had `before` values, each
+// merged with a block of n more.
+[[gnu::target_clones("avx2", "default")]] void merge_moments(
+    int64_t w, double before, double n, const double* __restrict block_mean,
+    const double* __restrict block_m2, double* __restrict mean, double* __restrict m2) {
+  const double total = before + n, a = n / total, b = before * n / total;
+  for (int64_t i = 0; i < w; ++i) {
+    const double delta = block_mean[i] - mean[i];
+    mean[i] += delta * a;
+    m2[i] += block_m2[i] + delta * delta * b;
   }
+}
+
+// The block's extremes and counts folded into the running ones, w channels.
+[[gnu::target_clones("avx2", "default")]] void merge_extremes(int64_t w, const BlockSums& blk,
+                                                              double* __restrict sum_abs,
+                                                              int64_t* __restrict zeros,
+                                                              int64_t* __restrict above,
+                                                              float* __restrict lo,
+                                                              float* __restrict hi,
+                                                              float* __restrict abs_hi) {
+  const double* __restrict b_abs = blk.sum_abs;
+  const int32_t* __restrict b_zeros = blk.zeros;
+  const int32_t* __restrict b_above = blk.above;
+  const float* __restrict b_lo = blk.min;
+  const float* __restrict b_hi = blk.max;
+  const float* __restrict b_abs_hi = blk.abs_max;
+  for (int64_t i = 0; i < w; ++i) {
+    sum_abs[i] += b_abs[i];
+    zeros[i] += b_zeros[i];
+    above[i] += b_above[i];
+    lo[i] = b_lo[i] < lo[i] ? b_lo[i] : lo[i];
+    hi[i] = b_hi[i] > hi[i] ? b_hi[i] : hi[i];
+    abs_hi[i] = b_abs_hi[i] > abs_hi[i] ? b_abs_hi[i] : abs_hi[i];
+  }
+}
+
+}  // namespace
+
+void ChannelStats::merge_block(int64_t c0, int64_t w, int64_t rows, const BlockSums& b) {
+  const size_t c = size_t(c0);
+  // Every channel of the range has seen the same number of values unless an earlier block held
+  // NaN or Inf; then channel by channel.
+  const bool same = std::all_of(count.begin() + c0, count.begin() + c0 + w,
+                                [&](int64_t n) { return n == count[c]; });
+  if (same) {
+    merge_moments(w, double(count[c]), double(rows), b.sum, b.dev, mean.data() + c, m2.data() + c);
+    for (int64_t i = 0; i < w; ++i) count[c + size_t(i)] += rows;
+  } else {
+    for (int64_t i = 0; i < w; ++i) merge(c0 + i, rows, b.sum[i], b.dev[i]);
+  }
+  merge_extremes(w, b, sum_abs.data() + c, zeros.data() + c, above.data() + c, min.data() + c,
+                 max.data() + c, abs_max.data() + c);
 }
 
 void ChannelStats::add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1) {
