@@ -121,6 +121,7 @@ std::vector<int32_t> random_tokens(int64_t n, int vocab, unsigned seed) {
 }
 
 struct Runner {
+  static constexpr int64_t kFillChunk = 512;
   Model& m;
   DType kv_type;
   int repeats;
@@ -146,7 +147,12 @@ struct Runner {
     const auto ids = random_tokens(ctx + steps, m.config().d_vocab, 2);
     KvCache cache = m.new_cache(1, ctx + steps, kv_type);
     Tensor logits;
-    m.forward({std::span(ids).first(size_t(ctx)), 1, ctx}, cache, Hooks(), logits);
+    // The context in pieces of at most kFillChunk tokens, as llama.cpp fills it (its default
+    // micro-batch): one 1024-token pass would hold activations for all 1024 positions at once.
+    for (int64_t p = 0; p < ctx; p += kFillChunk) {
+      const int64_t n = std::min(kFillChunk, ctx - p);
+      m.forward({std::span(ids).subspan(size_t(p), size_t(n)), 1, n}, cache, Hooks(), logits);
+    }
     double best = 0;
     for (int r = 0; r < repeats; ++r) {
       cache.truncate(ctx);
