@@ -19,6 +19,8 @@ namespace {
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr int kTile = 64;       // keys per tile
 constexpr int kBlockRows = 32;  // query rows (positions × heads of a group) per task
+constexpr int kDirectRows = 8;
+constexpr int kPrefetchRows = 8;  // cache rows ahead that the row loops ask the memory for  // tasks with fewer rows score keys without transposing them
 
 // Number of keys query i may see.
 int64_t visible_keys(const AttentionDims& d, int64_t i) {
@@ -52,11 +54,14 @@ struct Tasks {
 // Per-thread buffers of the tile loops.
 struct Scratch {
   std::vector<float> kt;    // [d_head, kTile]  keys of a tile, transposed
+  std::vector<float> kbuf;  // [kTile, d_head]  keys of a tile as rows (F16 cache, direct scoring)
   std::vector<float> vbuf;  // [kTile, d_head]  values of a tile (F16 cache only)
   std::vector<float> row;   // [d_head]         one converted key row
   std::vector<float> s;     // [kTile]          scores / probabilities of one row
   explicit Scratch(int d_head)
-      : kt(size_t(d_head) * kTile), vbuf(size_t(d_head) * kTile), row(size_t(d_head)), s(kTile) {}
+      : kt(size_t(d_head) * kTile),
+        kbuf(size_t(d_head) * kTile),
+        vbuf(size_t(d_head) * kTile), row(size_t(d_head)), s(kTile) {}
 };
 
 // Keys [j0, j0 + n) of kv head g, as f32, into kt [d_head, kTile]; columns ≥ n are zero.
@@ -74,15 +79,21 @@ void load_keys(const KvRows& k, int g, int d_head, int64_t j0, int64_t n, Scratc
     std::fill(sc.kt.begin() + d * kTile + n, sc.kt.begin() + (d + 1) * kTile, 0.0f);
 }
 
-// Values [j0, j0 + n) of kv head g as f32 rows: a pointer and the stride between rows.
+// Rows [j0, j0 + n) of kv head g (keys or values) as f32: a pointer and the stride between rows.
+// An F16 cache is converted into buf [kTile, d_head].
+std::pair<const float*, int64_t> rows_f32(const KvRows& kv, int g, int d_head, int64_t j0,
+                                          int64_t n, std::vector<float>& buf) {
+  const int64_t off = j0 * kv.stride + int64_t(g) * d_head;
+  if (kv.dtype == DType::F32) return {static_cast<const float*>(kv.data) + off, kv.stride};
+  for (int64_t j = 0; j < n; ++j)
+    from_f16_rows(static_cast<const uint16_t*>(kv.data) + off + j * kv.stride,
+                  buf.data() + j * d_head, d_head);
+  return {buf.data(), d_head};
+}
+
 std::pair<const float*, int64_t> load_values(const KvRows& v, int g, int d_head, int64_t j0,
                                              int64_t n, Scratch& sc) {
-  const int64_t off = j0 * v.stride + int64_t(g) * d_head;
-  if (v.dtype == DType::F32) return {static_cast<const float*>(v.data) + off, v.stride};
-  for (int64_t j = 0; j < n; ++j)
-    from_f16_rows(static_cast<const uint16_t*>(v.data) + off + j * v.stride,
-                  sc.vbuf.data() + j * d_head, d_head);
-  return {sc.vbuf.data(), d_head};
+  return rows_f32(v, g, d_head, j0, n, sc.vbuf);
 }
 
 // s[kTile] = scale · q[d_head] · kt[d_head, kTile]
@@ -107,9 +118,10 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
   float acc[D];
   for (int d = 0; d < D; ++d) acc[d] = o[d];
   for (int64_t j = 0; j < n; ++j) {
+    const float* vj = v + j * stride;
+    for (int d0 = 0; d0 < D; d0 += 16) __builtin_prefetch(vj + kPrefetchRows * stride + d0);
     const float pj = p[j];
     if (pj == 0.0f) continue;
-    const float* vj = v + j * stride;
     for (int d = 0; d < D; ++d) acc[d] += pj * vj[d];
   }
   for (int d = 0; d < D; ++d) o[d] = acc[d];
@@ -139,16 +151,64 @@ void accumulate_pv(const float* p, const float* v, int64_t stride, int64_t n, in
   }
 }
 
-// Scores of query i against keys [j0, j0 + n) into s[0, n): −inf past what i sees, plus mask.
-void score_row(const float* qh, const Scratch& sc, int64_t i, int64_t j0, int64_t n,
-               const AttentionDims& d, float* s) {
-  score_tile(qh, sc.kt.data(), d.d_head, d.scale, s);
+// s[j] = scale · q · k_j for the n key rows at keys (stride apart): one dot product per key,
+// D lanes wide, for tasks with too few query rows to pay for transposing a tile.
+template <int D>
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void score_keys_fixed(
+    const float* __restrict q, const float* __restrict keys, int64_t stride, int64_t n,
+    float scale, float* __restrict s) {
+  constexpr int L = 16;  // partial sums: lanes of one vector, no cross-lane reduction per step
+  static_assert(D % L == 0);
+  for (int64_t j = 0; j < n; ++j) {
+    const float* kj = keys + j * stride;
+    for (int d0 = 0; d0 < D; d0 += 16) __builtin_prefetch(kj + kPrefetchRows * stride + d0);
+    float acc[L] = {};
+    for (int d0 = 0; d0 < D; d0 += L)
+      for (int l = 0; l < L; ++l) acc[l] += q[d0 + l] * kj[d0 + l];
+    for (int w = L / 2; w > 0; w /= 2)
+      for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
+    s[j] = acc[0] * scale;
+  }
+}
+
+void score_keys_any(const float* q, const float* keys, int64_t stride, int64_t n, int d_head,
+                    float scale, float* s) {
+  for (int64_t j = 0; j < n; ++j) {
+    float acc = 0;
+    for (int d = 0; d < d_head; ++d) acc += q[d] * keys[j * stride + d];
+    s[j] = acc * scale;
+  }
+}
+
+void score_keys(const float* q, const float* keys, int64_t stride, int64_t n, int d_head,
+                float scale, float* s) {
+  switch (d_head) {
+    case 32:
+      return score_keys_fixed<32>(q, keys, stride, n, scale, s);
+    case 64:
+      return score_keys_fixed<64>(q, keys, stride, n, scale, s);
+    case 128:
+      return score_keys_fixed<128>(q, keys, stride, n, scale, s);
+    default:
+      return score_keys_any(q, keys, stride, n, d_head, scale, s);
+  }
+}
+
+// Scores s[0, n) of query i against keys [j0, j0 + n): −inf past what i sees, plus the mask.
+void mask_scores(int64_t i, int64_t j0, int64_t n, const AttentionDims& d, float* s) {
   const int64_t visible = visible_keys(d, i);
   for (int64_t j = std::max<int64_t>(0, visible - j0); j < n; ++j) s[j] = kNegInf;
   if (d.mask) {
     const float* m = d.mask + i * d.k_len + j0;
     for (int64_t j = 0; j < n; ++j) s[j] += m[j];
   }
+}
+
+// Scores of query i against keys [j0, j0 + n) (transposed in sc.kt) into s[0, n).
+void score_row(const float* qh, const Scratch& sc, int64_t i, int64_t j0, int64_t n,
+               const AttentionDims& d, float* s) {
+  score_tile(qh, sc.kt.data(), d.d_head, d.scale, s);
+  mask_scores(i, j0, n, d, s);
 }
 
 // Keys that some query of [i0, i1) sees.
@@ -167,15 +227,28 @@ void stream_task(const float* q, const KvRows& k, const KvRows& v, float* z, con
   float* l = m + rows;       // [rows]
   std::fill(m, m + rows, kNegInf);
   const int64_t end = keys_of_block(d, t.i1);
+  // A tile transposed once serves every row; with few rows (decode: one position) dot products
+  // straight from the key rows cost less than the transposition.
+  const bool direct = rows < kDirectRows;
   for (int64_t j0 = 0; j0 < end; j0 += kTile) {
     const int64_t n = std::min<int64_t>(kTile, end - j0);
-    load_keys(k, t.g, dh, j0, n, sc);
+    std::pair<const float*, int64_t> keys;
+    if (direct)
+      keys = rows_f32(k, t.g, dh, j0, n, sc.kbuf);
+    else
+      load_keys(k, t.g, dh, j0, n, sc);
     const auto [vt, v_stride] = load_values(v, t.g, dh, j0, n, sc);
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t i = t.i0 + r / group;
       const int h = t.g * group + int(r % group);
+      const float* qh = q + (i * d.n_heads + h) * dh;
       float* s = sc.s.data();
-      score_row(q + (i * d.n_heads + h) * dh, sc, i, j0, n, d, s);
+      if (direct) {
+        score_keys(qh, keys.first, keys.second, n, dh, d.scale, s);
+        mask_scores(i, j0, n, d, s);
+      } else {
+        score_row(qh, sc, i, j0, n, d, s);
+      }
       const float tile_max = max_value(s, n);
       if (tile_max == kNegInf) continue;
       const float m_new = std::max(m[r], tile_max);
