@@ -107,7 +107,10 @@ done
 say "PyTorch eager with forward hooks (f32 checkpoint)"
 if $PY -c 'import torch' 2>/dev/null; then
   for t in $THREADS; do
-    $PY bench/torch_peer.py "$CACHE/models/llama100m-hf" --threads "$t" \
+    # Debian's torch does its matrix products in OpenBLAS (pthreads build), whose own thread pool
+    # takes every core unless told: torch.set_num_threads alone left "1 thread" using 2 cores.
+    OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
+      $PY bench/torch_peer.py "$CACHE/models/llama100m-hf" --threads "$t" \
       --modes none,stats,patterns --prefill "${PREFILL// /,}" --decode-ctx "${DECODE_CTX// /,}" \
       --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" >"$OUT/torch.llama100m.t$t.json" \
       || echo "bench: PyTorch failed: skipped" >&2

@@ -220,6 +220,9 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if os.environ.get("OPENBLAS_NUM_THREADS") != str(a.threads):
+        print(f"torch_peer: OPENBLAS_NUM_THREADS is not {a.threads}: torch's OpenBLAS products may "
+              "use other threads than --threads (bench/run.sh sets it)", file=sys.stderr)
     torch.set_grad_enabled(False)
     StreamingStats.EDGES = histogram_edges()
     with open(os.path.join(a.checkpoint, "config.json")) as fh:
