@@ -151,7 +151,7 @@ void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1
   dsum.assign(n, 0.0), dabs.assign(n, 0.0), ddev.assign(n, 0.0);
   fmin.assign(n, inf), fmax.assign(n, -inf), famax.assign(n, 0.0f);
   nzero.assign(n, 0), nabove.assign(n, 0);
-  const BlockSums b{dsum.data(), dabs.data(), ddev.data(),  fmin.data(),
+  const BlockSums b{dsum.data(), dabs.data(),  ddev.data(),  fmin.data(),
                     fmax.data(), famax.data(), nzero.data(), nabove.data()};
   block_sums(x + c0, rows, C, w, fire_threshold_, b);
   for (size_t i = 0; i < n; ++i) dsum[i] /= double(rows);  // now the block mean
@@ -163,9 +163,11 @@ namespace {
 
 // Chan et al.'s update (as ChannelStats::merge) of w channels that all had `before` values, each
 // merged with a block of n more.
-[[gnu::target_clones("avx2", "default")]] void merge_moments(
-    int64_t w, double before, double n, const double* __restrict block_mean,
-    const double* __restrict block_m2, double* __restrict mean, double* __restrict m2) {
+[[gnu::target_clones("avx2", "default")]] void merge_moments(int64_t w, double before, double n,
+                                                             const double* __restrict block_mean,
+                                                             const double* __restrict block_m2,
+                                                             double* __restrict mean,
+                                                             double* __restrict m2) {
   const double total = before + n, a = n / total, b = before * n / total;
   for (int64_t i = 0; i < w; ++i) {
     const double delta = block_mean[i] - mean[i];
@@ -175,13 +177,10 @@ namespace {
 }
 
 // The block's extremes and counts folded into the running ones, w channels.
-[[gnu::target_clones("avx2", "default")]] void merge_extremes(int64_t w, const BlockSums& blk,
-                                                              double* __restrict sum_abs,
-                                                              int64_t* __restrict zeros,
-                                                              int64_t* __restrict above,
-                                                              float* __restrict lo,
-                                                              float* __restrict hi,
-                                                              float* __restrict abs_hi) {
+[[gnu::target_clones("avx2", "default")]] void merge_extremes(
+    int64_t w, const BlockSums& blk, double* __restrict sum_abs, int64_t* __restrict zeros,
+    int64_t* __restrict above, float* __restrict lo, float* __restrict hi,
+    float* __restrict abs_hi) {
   const double* __restrict b_abs = blk.sum_abs;
   const int32_t* __restrict b_zeros = blk.zeros;
   const int32_t* __restrict b_above = blk.above;

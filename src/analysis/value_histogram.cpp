@@ -1,10 +1,10 @@
 #include "analysis/value_histogram.h"
 
 #include <algorithm>
+#include <bit>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
-#include <bit>
 #include <limits>
 
 #include "export/histogram.h"
@@ -59,7 +59,9 @@ const std::vector<Slice>& slices() {
 
 }  // namespace
 
-void ValueHistogram::add(float x) { add_values(&x, 1); }
+void ValueHistogram::add(float x) {
+  add_values(&x, 1);
+}
 
 void ValueHistogram::add_values(const float* x, int64_t n) {
   const Slice* table = slices().data();

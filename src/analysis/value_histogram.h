@@ -19,7 +19,7 @@ const std::vector<double>& histogram_edges();
 class ValueHistogram {
  public:
   ValueHistogram() : counts_(histogram_edges().size() - 1, 0) {}
-  void add(float x);                        // counted when finite
+  void add(float x);  // counted when finite
   // The finite values of x[0, n); NaN and ±Inf are skipped.
   void add_values(const float* x, int64_t n);
   void merge(const ValueHistogram& other);  // adds other's counts

@@ -20,7 +20,8 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr int kTile = 64;       // keys per tile
 constexpr int kBlockRows = 32;  // query rows (positions × heads of a group) per task
 constexpr int kDirectRows = 8;
-constexpr int kPrefetchRows = 8;  // cache rows ahead that the row loops ask the memory for  // tasks with fewer rows score keys without transposing them
+constexpr int kPrefetchRows = 8;  // cache rows ahead that the row loops ask the memory for  //
+                                  // tasks with fewer rows score keys without transposing them
 
 // Number of keys query i may see.
 int64_t visible_keys(const AttentionDims& d, int64_t i) {
@@ -61,7 +62,9 @@ struct Scratch {
   explicit Scratch(int d_head)
       : kt(size_t(d_head) * kTile),
         kbuf(size_t(d_head) * kTile),
-        vbuf(size_t(d_head) * kTile), row(size_t(d_head)), s(kTile) {}
+        vbuf(size_t(d_head) * kTile),
+        row(size_t(d_head)),
+        s(kTile) {}
 };
 
 // Keys [j0, j0 + n) of kv head g, as f32, into kt [d_head, kTile]; columns ≥ n are zero.
@@ -155,8 +158,8 @@ void accumulate_pv(const float* p, const float* v, int64_t stride, int64_t n, in
 // D lanes wide, for tasks with too few query rows to pay for transposing a tile.
 template <int D>
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void score_keys_fixed(
-    const float* __restrict q, const float* __restrict keys, int64_t stride, int64_t n,
-    float scale, float* __restrict s) {
+    const float* __restrict q, const float* __restrict keys, int64_t stride, int64_t n, float scale,
+    float* __restrict s) {
   constexpr int L = 16;  // partial sums: lanes of one vector, no cross-lane reduction per step
   static_assert(D % L == 0);
   for (int64_t j = 0; j < n; ++j) {
