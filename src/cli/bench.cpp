@@ -147,8 +147,8 @@ struct Runner {
     const auto ids = random_tokens(ctx + steps, m.config().d_vocab, 2);
     KvCache cache = m.new_cache(1, ctx + steps, kv_type);
     Tensor logits;
-    // The context in pieces of at most kFillChunk tokens, as llama.cpp fills it (its default
-    // micro-batch): one 1024-token pass would hold activations for all 1024 positions at once.
+    // The context in pieces of at most kFillChunk tokens: one 1024-token pass would hold
+    // activations for all 1024 positions at once (llama.cpp's default micro-batch is 512 too).
     for (int64_t p = 0; p < ctx; p += kFillChunk) {
       const int64_t n = std::min(kFillChunk, ctx - p);
       m.forward({std::span(ids).subspan(size_t(p), size_t(n)), 1, n}, cache, Hooks(), logits);
