@@ -135,12 +135,49 @@ using BlockSums = ChannelStats::BlockSums;
   }
 }
 
+// One finite row x[0, w) of channels [c0, c0 + w), all of which had seen the same number of
+// values, merged into s: the block path's arithmetic for a block of one row (mean = x, m2 = 0).
+[[gnu::target_clones("avx2", "default")]] void merge_row(ChannelStats& s, const float* x,
+                                                         int64_t c0, int64_t w, float threshold) {
+  const size_t c = size_t(c0);
+  const double before = double(s.count[c]), total = before + 1.0;
+  const double a = 1.0 / total, b = before * 1.0 / total;
+  const float* __restrict v = x;
+  double* __restrict mean = s.mean.data() + c;
+  double* __restrict m2 = s.m2.data() + c;
+  double* __restrict sum_abs = s.sum_abs.data() + c;
+  int64_t* __restrict count = s.count.data() + c;
+  int64_t* __restrict zeros = s.zeros.data() + c;
+  int64_t* __restrict above = s.above.data() + c;
+  float* __restrict lo = s.min.data() + c;
+  float* __restrict hi = s.max.data() + c;
+  float* __restrict abs_hi = s.abs_max.data() + c;
+  for (int64_t i = 0; i < w; ++i) {
+    const double delta = double(v[i]) - mean[i];
+    mean[i] += delta * a;
+    m2[i] += delta * delta * b;
+    ++count[i];
+  }
+  for (int64_t i = 0; i < w; ++i) {
+    const float a_i = std::fabs(v[i]);
+    sum_abs[i] += double(a_i);
+    zeros[i] += v[i] == 0.0f ? 1 : 0;
+    above[i] += v[i] > threshold ? 1 : 0;
+    lo[i] = v[i] < lo[i] ? v[i] : lo[i];
+    hi[i] = v[i] > hi[i] ? v[i] : hi[i];
+    abs_hi[i] = a_i > abs_hi[i] ? a_i : abs_hi[i];
+  }
+}
+
 }  // namespace
 
 void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1) {
   const int64_t C = channels(), w = c1 - c0;
   if (rows == 0 || w == 0) return;
   if (!all_finite(x + c0, rows, C, w)) return add_rows_checked(x, rows, c0, c1);
+  // One row (a decoded token) with one count for the whole range: straight into the running
+  // statistics, without block arrays (the same arithmetic as the block path for one row).
+  if (rows == 1 && same_count(c0, w)) return merge_row(*this, x + c0, c0, w, fire_threshold_);
   // The common case: no NaN or Inf, each channel's block sums in the vectorised loops (the
   // same sums, in the same order, as add_rows_checked).
   thread_local std::vector<double> dsum, dabs, ddev;
@@ -199,13 +236,16 @@ namespace {
 
 }  // namespace
 
+bool ChannelStats::same_count(int64_t c0, int64_t w) const {
+  return std::all_of(count.begin() + c0, count.begin() + c0 + w,
+                     [&](int64_t n) { return n == count[size_t(c0)]; });
+}
+
 void ChannelStats::merge_block(int64_t c0, int64_t w, int64_t rows, const BlockSums& b) {
   const size_t c = size_t(c0);
   // Every channel of the range has seen the same number of values unless an earlier block held
   // NaN or Inf; then channel by channel.
-  const bool same = std::all_of(count.begin() + c0, count.begin() + c0 + w,
-                                [&](int64_t n) { return n == count[c]; });
-  if (same) {
+  if (same_count(c0, w)) {
     merge_moments(w, double(count[c]), double(rows), b.sum, b.dev, mean.data() + c, m2.data() + c);
     for (int64_t i = 0; i < w; ++i) count[c + size_t(i)] += rows;
   } else {

@@ -41,6 +41,8 @@ class ChannelStats {
   bool note(size_t i, float v);
   // add_rows for a block holding NaN or ±Inf: value by value, through note().
   void add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1);
+  // True when channels [c0, c0 + w) have all seen the same number of finite values.
+  bool same_count(int64_t c0, int64_t w) const;
   // Merges a finite block of `rows` rows of channels [c0, c0 + w) (block means in b.sum).
   void merge_block(int64_t c0, int64_t w, int64_t rows, const BlockSums& b);
   void merge(int64_t c, int64_t n, double block_mean, double block_m2);
