@@ -20,6 +20,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 constexpr int kTile = 64;       // keys per tile
 constexpr int kBlockRows = 32;  // query rows (positions × heads of a group) per task
 constexpr int kDirectRows = 8;
+constexpr int kScoreRows = 4;     // query rows scored together against a transposed tile
 constexpr int kPrefetchRows = 8;  // cache rows ahead that the row loops ask the memory for  //
                                   // tasks with fewer rows score keys without transposing them
 
@@ -58,13 +59,13 @@ struct Scratch {
   std::vector<float> kbuf;  // [kTile, d_head]  keys of a tile as rows (F16 cache, direct scoring)
   std::vector<float> vbuf;  // [kTile, d_head]  values of a tile (F16 cache only)
   std::vector<float> row;   // [d_head]         one converted key row
-  std::vector<float> s;     // [kTile]          scores / probabilities of one row
+  std::vector<float> s;     // [kScoreRows, kTile] scores / probabilities of a few rows
   explicit Scratch(int d_head)
       : kt(size_t(d_head) * kTile),
         kbuf(size_t(d_head) * kTile),
         vbuf(size_t(d_head) * kTile),
         row(size_t(d_head)),
-        s(kTile) {}
+        s(size_t(kScoreRows) * kTile) {}
 };
 
 // Keys [j0, j0 + n) of kv head g, as f32, into kt [d_head, kTile]; columns ≥ n are zero.
@@ -109,6 +110,36 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
     for (int j = 0; j < kTile; ++j) acc[j] += qd * kr[j];
   }
   for (int j = 0; j < kTile; ++j) s[j] = acc[j] * scale;
+}
+
+// s[r][kTile] = scale · q[r] · kt for R query rows at once: each tile row loaded serves R rows.
+template <int R>
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void score_tile_rows(
+    const float* const* q, const float* kt, int d_head, float scale, float* s) {
+  float acc[R][kTile] = {};
+  for (int d = 0; d < d_head; ++d) {
+    const float* kr = kt + d * kTile;
+    for (int r = 0; r < R; ++r) {
+      const float qd = q[r][d];
+      for (int j = 0; j < kTile; ++j) acc[r][j] += qd * kr[j];
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < kTile; ++j) s[r * kTile + j] = acc[r][j] * scale;
+}
+
+void score_rows(const float* const* q, int rows, const float* kt, int d_head, float scale,
+                float* s) {
+  switch (rows) {
+    case 1:
+      return score_tile_rows<1>(q, kt, d_head, scale, s);
+    case 2:
+      return score_tile_rows<2>(q, kt, d_head, scale, s);
+    case 3:
+      return score_tile_rows<3>(q, kt, d_head, scale, s);
+    default:
+      return score_tile_rows<4>(q, kt, d_head, scale, s);
+  }
 }
 
 // o[d_head] += Σ_{j<n} p[j] · v_j, v_j at v + j·stride. Zero weights are skipped.
@@ -241,26 +272,33 @@ void stream_task(const float* q, const KvRows& k, const KvRows& v, float* z, con
     else
       load_keys(k, t.g, dh, j0, n, sc);
     const auto [vt, v_stride] = load_values(v, t.g, dh, j0, n, sc);
-    for (int64_t r = 0; r < rows; ++r) {
+    auto q_row = [&](int64_t r) {
       const int64_t i = t.i0 + r / group;
       const int h = t.g * group + int(r % group);
-      const float* qh = q + (i * d.n_heads + h) * dh;
-      float* s = sc.s.data();
-      if (direct) {
-        score_keys(qh, keys.first, keys.second, n, dh, d.scale, s);
-        mask_scores(i, j0, n, d, s);
-      } else {
-        score_row(qh, sc, i, j0, n, d, s);
+      return q + (i * d.n_heads + h) * dh;
+    };
+    for (int64_t r0 = 0; r0 < rows; r0 += kScoreRows) {
+      const int nr = int(std::min<int64_t>(kScoreRows, rows - r0));
+      if (!direct) {
+        const float* qs[kScoreRows];
+        for (int u = 0; u < nr; ++u) qs[u] = q_row(r0 + u);
+        score_rows(qs, nr, sc.kt.data(), dh, d.scale, sc.s.data());
       }
-      const float tile_max = max_value(s, n);
-      if (tile_max == kNegInf) continue;
-      const float m_new = std::max(m[r], tile_max);
-      const float c = std::exp(m[r] - m_new);
-      const float sum = exp_shift_sum(s, n, m_new);
-      if (c != 1.0f) scale(c, o + r * dh, dh);
-      l[r] = l[r] * c + sum;
-      m[r] = m_new;
-      accumulate_pv(s, vt, v_stride, n, dh, o + r * dh);
+      for (int64_t r = r0; r < r0 + nr; ++r) {
+        const int64_t i = t.i0 + r / group;
+        float* s = sc.s.data() + (r - r0) * kTile;
+        if (direct) score_keys(q_row(r), keys.first, keys.second, n, dh, d.scale, s);
+        mask_scores(i, j0, n, d, s);
+        const float tile_max = max_value(s, n);
+        if (tile_max == kNegInf) continue;
+        const float m_new = std::max(m[r], tile_max);
+        const float c = std::exp(m[r] - m_new);
+        const float sum = exp_shift_sum(s, n, m_new);
+        if (c != 1.0f) scale(c, o + r * dh, dh);
+        l[r] = l[r] * c + sum;
+        m[r] = m_new;
+        accumulate_pv(s, vt, v_stride, n, dh, o + r * dh);
+      }
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
