@@ -50,7 +50,7 @@ struct StatsOptions {
   float fire_threshold = 0.0f;
   double rare_fraction = 0.01;    // "rarely firing": fires in fewer than this fraction
   double massive_factor = 100.0;  // "massive": abs-max > factor × the hook's median |x|
-  std::vector<NeuronRef> neurons;
+  std::vector<NeuronRef> neurons = {};
   int top_k = 10;          // contexts kept per neuron
   int context_before = 8;  // tokens shown before an activating token
   int context_after = 2;   // and after it

@@ -28,7 +28,7 @@ struct TraceInfo {
   std::vector<std::string> token_strings;  // empty when the model has no tokenizer
   std::string filter;
   // Encoder-decoder runs (no tokens): what was fed in, and how.
-  std::vector<TraceInput> inputs;
+  std::vector<TraceInput> inputs = {};
   bool batch_first = false;  // the inputs' layout (hook tensors are always batch-first)
   bool tgt_causal = false;   // causal target mask
 };
