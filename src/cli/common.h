@@ -21,8 +21,8 @@ struct ModelArgs {
 
 struct PromptArgs {
   std::string text;
-  std::string tokens;  // "1,2,3"
-  bool bos = false;    // force a BOS token in front of text
+  std::string tokens = {};  // "1,2,3"
+  bool bos = false;         // force a BOS token in front of text
 
   void add(CLI::App* cmd);
   // The prompt's token ids; throws UsageError when neither or both are given, or on bad ids.

@@ -44,8 +44,12 @@ TEST(Half, RoundsToNearest) {
     }
     // No neighbouring half is closer.
     const float up = f16_to_f32(uint16_t(h + 1)), down = f16_to_f32(uint16_t(h - 1));
-    if (!std::isnan(up)) EXPECT_LE(std::fabs(y - x), std::fabs(up - x));
-    if (!std::isnan(down) && (h & 0x7fff) != 0) EXPECT_LE(std::fabs(y - x), std::fabs(down - x));
+    if (!std::isnan(up)) {
+      EXPECT_LE(std::fabs(y - x), std::fabs(up - x));
+    }
+    if (!std::isnan(down) && (h & 0x7fff) != 0) {
+      EXPECT_LE(std::fabs(y - x), std::fabs(down - x));
+    }
   }
 }
 

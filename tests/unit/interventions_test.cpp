@@ -61,11 +61,12 @@ TEST_F(InterventionsTest, ZeroAblatingAHeadChangesOnlyWhatComesAfter) {
           }
       continue;
     }
-    if (!after)
+    if (!after) {
       EXPECT_TRUE(same(a, t)) << name << " is upstream of the ablation but changed";
-    else if (name.find("hook_attn_out") != std::string::npos ||
-             name.find("resid_post") != std::string::npos || name == "hook_logits")
+    } else if (name.find("hook_attn_out") != std::string::npos ||
+               name.find("resid_post") != std::string::npos || name == "hook_logits") {
       EXPECT_FALSE(same(a, t)) << name << " is downstream of the ablation but did not change";
+    }
   }
   // Same-layer attention inputs (q, k, v, pattern) are upstream of z: unchanged.
   EXPECT_TRUE(same(ablated["blocks.1.attn.hook_pattern"], clean["blocks.1.attn.hook_pattern"]));

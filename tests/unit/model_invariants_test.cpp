@@ -72,7 +72,9 @@ TEST_P(ModelInvariants, ObservingEveryHookChangesNothing) {
       double sum = 0;
       for (int k = 0; k < 7; ++k) {
         sum += p.at({0, h, q, k});
-        if (k > q) EXPECT_EQ(p.at({0, h, q, k}), 0.0f);
+        if (k > q) {
+          EXPECT_EQ(p.at({0, h, q, k}), 0.0f);
+        }
       }
       EXPECT_NEAR(sum, 1.0, 1e-5);
     }
