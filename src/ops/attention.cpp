@@ -17,12 +17,11 @@ namespace gb::ops {
 namespace {
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-constexpr int kTile = 64;       // keys per tile
-constexpr int kBlockRows = 32;  // query rows (positions × heads of a group) per task
-constexpr int kDirectRows = 8;
+constexpr int kTile = 64;         // keys per tile
+constexpr int kBlockRows = 32;    // query rows (positions × heads of a group) per task
+constexpr int kDirectRows = 8;    // tasks with fewer rows score keys without transposing them
 constexpr int kScoreRows = 4;     // query rows scored together against a transposed tile
-constexpr int kPrefetchRows = 8;  // cache rows ahead that the row loops ask the memory for  //
-                                  // tasks with fewer rows score keys without transposing them
+constexpr int kPrefetchRows = 8;  // cache rows ahead that the row loops ask the memory for
 
 // Number of keys query i may see.
 int64_t visible_keys(const AttentionDims& d, int64_t i) {
@@ -100,19 +99,8 @@ std::pair<const float*, int64_t> load_values(const KvRows& v, int g, int d_head,
   return rows_f32(v, g, d_head, j0, n, sc.vbuf);
 }
 
-// s[kTile] = scale · q[d_head] · kt[d_head, kTile]
-__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void score_tile(
-    const float* q, const float* kt, int d_head, float scale, float* s) {
-  float acc[kTile] = {};
-  for (int d = 0; d < d_head; ++d) {
-    const float qd = q[d];
-    const float* kr = kt + d * kTile;
-    for (int j = 0; j < kTile; ++j) acc[j] += qd * kr[j];
-  }
-  for (int j = 0; j < kTile; ++j) s[j] = acc[j] * scale;
-}
-
-// s[r][kTile] = scale · q[r] · kt for R query rows at once: each tile row loaded serves R rows.
+// s[r][kTile] = scale · q[r][d_head] · kt[d_head, kTile] for R query rows at once: each tile row
+// loaded serves R rows.
 template <int R>
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void score_tile_rows(
     const float* const* q, const float* kt, int d_head, float scale, float* s) {
@@ -241,8 +229,23 @@ void mask_scores(int64_t i, int64_t j0, int64_t n, const AttentionDims& d, float
 // Scores of query i against keys [j0, j0 + n) (transposed in sc.kt) into s[0, n).
 void score_row(const float* qh, const Scratch& sc, int64_t i, int64_t j0, int64_t n,
                const AttentionDims& d, float* s) {
-  score_tile(qh, sc.kt.data(), d.d_head, d.scale, s);
+  score_tile_rows<1>(&qh, sc.kt.data(), d.d_head, d.scale, s);
   mask_scores(i, j0, n, d, s);
+}
+
+// One row's online-softmax step over a tile of n scores s (overwritten with their exponentials):
+// running max m, sum l and unnormalised output o [d_head] rescaled, then the tile's values added.
+void absorb_tile(float* s, int64_t n, const float* v, int64_t v_stride, int d_head, float& m,
+                 float& l, float* o) {
+  const float tile_max = max_value(s, n);
+  if (tile_max == kNegInf) return;
+  const float m_new = std::max(m, tile_max);
+  const float c = std::exp(m - m_new);
+  const float sum = exp_shift_sum(s, n, m_new);
+  if (c != 1.0f) scale(c, o, d_head);
+  l = l * c + sum;
+  m = m_new;
+  accumulate_pv(s, v, v_stride, n, d_head, o);
 }
 
 // Keys that some query of [i0, i1) sees.
@@ -289,15 +292,7 @@ void stream_task(const float* q, const KvRows& k, const KvRows& v, float* z, con
         float* s = sc.s.data() + (r - r0) * kTile;
         if (direct) score_keys(q_row(r), keys.first, keys.second, n, dh, d.scale, s);
         mask_scores(i, j0, n, d, s);
-        const float tile_max = max_value(s, n);
-        if (tile_max == kNegInf) continue;
-        const float m_new = std::max(m[r], tile_max);
-        const float c = std::exp(m[r] - m_new);
-        const float sum = exp_shift_sum(s, n, m_new);
-        if (c != 1.0f) scale(c, o + r * dh, dh);
-        l[r] = l[r] * c + sum;
-        m[r] = m_new;
-        accumulate_pv(s, vt, v_stride, n, dh, o + r * dh);
+        absorb_tile(s, n, vt, v_stride, dh, m[r], l[r], o + r * dh);
       }
     }
   }
