@@ -60,7 +60,7 @@ __m256 load_part(const typename L::T* p, int64_t n) {
 
 template <class L>
 struct FloatTiles {
-  static constexpr int kRows = 4, kCols = 3, kGemvRows = 1;
+  static constexpr int kRows = 4, kCols = 3;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
@@ -138,7 +138,7 @@ struct Q4_0 {
 
 template <class Q>
 struct QuantTiles {
-  static constexpr int kRows = 4, kCols = 2, kGemvRows = 1;
+  static constexpr int kRows = 4, kCols = 2;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
@@ -202,7 +202,7 @@ struct Q4_0Widen {
 
 template <class Q>
 struct ExactQuantTiles {
-  static constexpr int kRows = 4, kCols = 3, kGemvRows = 1;
+  static constexpr int kRows = 4, kCols = 3;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {

@@ -70,7 +70,7 @@ struct BF16 {
 
 template <class L>
 struct FloatTiles {
-  static constexpr int kRows = 4, kCols = 4, kGemvRows = 1;
+  static constexpr int kRows = 4, kCols = 4;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {
@@ -137,7 +137,7 @@ struct Q4_0 {
 
 template <class Q>
 struct QuantTiles {
-  static constexpr int kRows = 4, kCols = 4, kGemvRows = 1;
+  static constexpr int kRows = 4, kCols = 4;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {

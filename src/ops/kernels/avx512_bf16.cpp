@@ -30,7 +30,7 @@ __m512i load(const uint16_t* p, __mmask32 m, Full full) {
 }
 
 struct Bf16Tiles {
-  static constexpr int kRows = 4, kCols = 4, kGemvRows = 4;
+  static constexpr int kRows = 4, kCols = 4;
 
   template <int R, int C>
   static void tile(const Product& p, int64_t r, int64_t i) {

@@ -3,13 +3,12 @@
 // rows x K::kCols x rows, so that each weight block loaded is used for several x rows (and each x
 // block for several weight rows).
 //
-// For m = 1 (GEMV) the tiles have K::kGemvRows rows: how many rows to stream from memory side by
-// side is a measured choice. Every kernel now streams one row at a time, spread over several
-// accumulators (Zen 4, a 125M Llama decoding from DRAM, one thread: Q8_0/Q4_0 35% faster than
-// four rows, f16 2.4x and f32 1.6x faster; four rows interleaved 1.5 KiB apart defeat the
-// hardware prefetcher).
+// For m = 1 (GEMV) the tiles are one weight row, spread over several accumulators: streaming
+// rows one at a time is what the hardware prefetcher follows (Zen 4, a 125M Llama decoding from
+// DRAM, one thread: Q8_0/Q4_0 35% faster than four rows side by side, f16 2.4x and f32 1.6x;
+// four rows interleaved 1.5 KiB apart defeat it).
 //
-// K provides kRows, kCols, kGemvRows and `template <int R, int C> static void tile(p, r, i)`
+// K provides kRows, kCols and `template <int R, int C> static void tile(p, r, i)`
 // computing y[i .. i+C, r .. r+R]. Instantiate only with kernel types in an unnamed namespace, so
 // that every instantiation stays inside its translation unit (see kernels.h).
 #pragma once
@@ -71,7 +70,7 @@ void tiled_panels(const Product& p, int64_t r0, int64_t r1) {
 
 template <class K>
 void tiled_rows(const Product& p, int64_t r0, int64_t r1) {
-  if (p.m == 1) return tiled_panels<K, K::kGemvRows>(p, r0, r1);
+  if (p.m == 1) return tiled_panels<K, 1>(p, r0, r1);
   tiled_panels<K, K::kRows>(p, r0, r1);
 }
 
