@@ -45,14 +45,30 @@ bool ChannelStats::note(size_t i, float v) {
   return true;
 }
 
+namespace {
+
+// Chan et al.'s parallel update of w channels that all had `before` values, each merged with a
+// block of n more (block_mean, block_m2: its mean and sum of squared deviations).
+[[gnu::target_clones("avx2", "default")]] void merge_moments(int64_t w, double before, double n,
+                                                             const double* __restrict block_mean,
+                                                             const double* __restrict block_m2,
+                                                             double* __restrict mean,
+                                                             double* __restrict m2) {
+  const double total = before + n, a = n / total, b = before * n / total;
+  for (int64_t i = 0; i < w; ++i) {
+    const double delta = block_mean[i] - mean[i];
+    mean[i] += delta * a;
+    m2[i] += block_m2[i] + delta * delta * b;
+  }
+}
+
+}  // namespace
+
 void ChannelStats::merge(int64_t c, int64_t n, double block_mean, double block_m2) {
   const size_t i = size_t(c);
   if (n == 0) return;
-  const int64_t total = count[i] + n;
-  const double delta = block_mean - mean[i];
-  mean[i] += delta * double(n) / double(total);
-  m2[i] += block_m2 + delta * delta * double(count[i]) * double(n) / double(total);
-  count[i] = total;
+  merge_moments(1, double(count[i]), double(n), &block_mean, &block_m2, &mean[i], &m2[i]);
+  count[i] += n;
 }
 
 void ChannelStats::add_rows(const float* x, int64_t rows) {
@@ -76,18 +92,12 @@ namespace {
   return bad == 0;
 }
 
-}  // namespace
-
 // One block's per-channel sums, every array [w].
-struct ChannelStats::BlockSums {
+struct BlockSums {
   double *sum, *sum_abs, *dev;
   float *min, *max, *abs_max;
   int32_t *zeros, *above;
 };
-
-namespace {
-
-using BlockSums = ChannelStats::BlockSums;
 
 // Sums, extremes and counts of a finite block.
 [[gnu::target_clones("avx2", "default")]] void block_sums(const float* x, int64_t rows,
@@ -135,84 +145,6 @@ using BlockSums = ChannelStats::BlockSums;
   }
 }
 
-// One finite row x[0, w) of channels [c0, c0 + w), all of which had seen the same number of
-// values, merged into s: the block path's arithmetic for a block of one row (mean = x, m2 = 0).
-[[gnu::target_clones("avx2", "default")]] void merge_row(ChannelStats& s, const float* x,
-                                                         int64_t c0, int64_t w, float threshold) {
-  const size_t c = size_t(c0);
-  const double before = double(s.count[c]), total = before + 1.0;
-  const double a = 1.0 / total, b = before * 1.0 / total;
-  const float* __restrict v = x;
-  double* __restrict mean = s.mean.data() + c;
-  double* __restrict m2 = s.m2.data() + c;
-  double* __restrict sum_abs = s.sum_abs.data() + c;
-  int64_t* __restrict count = s.count.data() + c;
-  int64_t* __restrict zeros = s.zeros.data() + c;
-  int64_t* __restrict above = s.above.data() + c;
-  float* __restrict lo = s.min.data() + c;
-  float* __restrict hi = s.max.data() + c;
-  float* __restrict abs_hi = s.abs_max.data() + c;
-  for (int64_t i = 0; i < w; ++i) {
-    const double delta = double(v[i]) - mean[i];
-    mean[i] += delta * a;
-    m2[i] += delta * delta * b;
-    ++count[i];
-  }
-  for (int64_t i = 0; i < w; ++i) {
-    const float a_i = std::fabs(v[i]);
-    sum_abs[i] += double(a_i);
-    zeros[i] += v[i] == 0.0f ? 1 : 0;
-    above[i] += v[i] > threshold ? 1 : 0;
-    lo[i] = v[i] < lo[i] ? v[i] : lo[i];
-    hi[i] = v[i] > hi[i] ? v[i] : hi[i];
-    abs_hi[i] = a_i > abs_hi[i] ? a_i : abs_hi[i];
-  }
-}
-
-}  // namespace
-
-void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1) {
-  const int64_t C = channels(), w = c1 - c0;
-  if (rows == 0 || w == 0) return;
-  if (!all_finite(x + c0, rows, C, w)) return add_rows_checked(x, rows, c0, c1);
-  // One row (a decoded token) with one count for the whole range: straight into the running
-  // statistics, without block arrays (the same arithmetic as the block path for one row).
-  if (rows == 1 && same_count(c0, w)) return merge_row(*this, x + c0, c0, w, fire_threshold_);
-  // The common case: no NaN or Inf, each channel's block sums in the vectorised loops (the
-  // same sums, in the same order, as add_rows_checked).
-  thread_local std::vector<double> dsum, dabs, ddev;
-  thread_local std::vector<float> fmin, fmax, famax;
-  thread_local std::vector<int32_t> nzero, nabove;
-  const size_t n = size_t(w);
-  const float inf = std::numeric_limits<float>::infinity();
-  dsum.assign(n, 0.0), dabs.assign(n, 0.0), ddev.assign(n, 0.0);
-  fmin.assign(n, inf), fmax.assign(n, -inf), famax.assign(n, 0.0f);
-  nzero.assign(n, 0), nabove.assign(n, 0);
-  const BlockSums b{dsum.data(), dabs.data(),  ddev.data(),  fmin.data(),
-                    fmax.data(), famax.data(), nzero.data(), nabove.data()};
-  block_sums(x + c0, rows, C, w, fire_threshold_, b);
-  for (size_t i = 0; i < n; ++i) dsum[i] /= double(rows);  // now the block mean
-  block_deviations(x + c0, rows, C, w, dsum.data(), ddev.data());
-  merge_block(c0, w, rows, b);
-}
-
-namespace {
-
-// Chan et al.'s update (as ChannelStats::merge) of w channels that all had `before` values, each
-// merged with a block of n more.
-[[gnu::target_clones("avx2", "default")]] void merge_moments(int64_t w, double before, double n,
-                                                             const double* __restrict block_mean,
-                                                             const double* __restrict block_m2,
-                                                             double* __restrict mean,
-                                                             double* __restrict m2) {
-  const double total = before + n, a = n / total, b = before * n / total;
-  for (int64_t i = 0; i < w; ++i) {
-    const double delta = block_mean[i] - mean[i];
-    mean[i] += delta * a;
-    m2[i] += block_m2[i] + delta * delta * b;
-  }
-}
-
 // The block's extremes and counts folded into the running ones, w channels.
 [[gnu::target_clones("avx2", "default")]] void merge_extremes(
     int64_t w, const BlockSums& blk, double* __restrict sum_abs, int64_t* __restrict zeros,
@@ -234,25 +166,48 @@ namespace {
   }
 }
 
-}  // namespace
-
-bool ChannelStats::same_count(int64_t c0, int64_t w) const {
-  return std::all_of(count.begin() + c0, count.begin() + c0 + w,
-                     [&](int64_t n) { return n == count[size_t(c0)]; });
-}
-
-void ChannelStats::merge_block(int64_t c0, int64_t w, int64_t rows, const BlockSums& b) {
+// The finite block b of `rows` rows (block means in b.sum) merged into channels [c0, c0 + w) of s.
+void merge_block(ChannelStats& s, int64_t c0, int64_t w, int64_t rows, const BlockSums& b) {
   const size_t c = size_t(c0);
   // Every channel of the range has seen the same number of values unless an earlier block held
   // NaN or Inf; then channel by channel.
-  if (same_count(c0, w)) {
-    merge_moments(w, double(count[c]), double(rows), b.sum, b.dev, mean.data() + c, m2.data() + c);
-    for (int64_t i = 0; i < w; ++i) count[c + size_t(i)] += rows;
+  const bool same = std::all_of(s.count.begin() + c0, s.count.begin() + c0 + w,
+                                [&](int64_t n) { return n == s.count[c]; });
+  if (same) {
+    merge_moments(w, double(s.count[c]), double(rows), b.sum, b.dev, s.mean.data() + c,
+                  s.m2.data() + c);
   } else {
-    for (int64_t i = 0; i < w; ++i) merge(c0 + i, rows, b.sum[i], b.dev[i]);
+    for (size_t i = 0; i < size_t(w); ++i)
+      merge_moments(1, double(s.count[c + i]), double(rows), b.sum + i, b.dev + i, &s.mean[c + i],
+                    &s.m2[c + i]);
   }
-  merge_extremes(w, b, sum_abs.data() + c, zeros.data() + c, above.data() + c, min.data() + c,
-                 max.data() + c, abs_max.data() + c);
+  for (size_t i = 0; i < size_t(w); ++i) s.count[c + i] += rows;
+  merge_extremes(w, b, s.sum_abs.data() + c, s.zeros.data() + c, s.above.data() + c,
+                 s.min.data() + c, s.max.data() + c, s.abs_max.data() + c);
+}
+
+}  // namespace
+
+void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1) {
+  const int64_t C = channels(), w = c1 - c0;
+  if (rows == 0 || w == 0) return;
+  if (!all_finite(x + c0, rows, C, w)) return add_rows_checked(x, rows, c0, c1);
+  // The common case: no NaN or Inf, each channel's block sums in the vectorised loops (the
+  // same sums, in the same order, as add_rows_checked).
+  thread_local std::vector<double> dsum, dabs, ddev;
+  thread_local std::vector<float> fmin, fmax, famax;
+  thread_local std::vector<int32_t> nzero, nabove;
+  const size_t n = size_t(w);
+  const float inf = std::numeric_limits<float>::infinity();
+  dsum.assign(n, 0.0), dabs.assign(n, 0.0), ddev.assign(n, 0.0);
+  fmin.assign(n, inf), fmax.assign(n, -inf), famax.assign(n, 0.0f);
+  nzero.assign(n, 0), nabove.assign(n, 0);
+  const BlockSums b{dsum.data(), dabs.data(),  ddev.data(),  fmin.data(),
+                    fmax.data(), famax.data(), nzero.data(), nabove.data()};
+  block_sums(x + c0, rows, C, w, fire_threshold_, b);
+  for (size_t i = 0; i < n; ++i) dsum[i] /= double(rows);  // now the block mean
+  block_deviations(x + c0, rows, C, w, dsum.data(), ddev.data());
+  merge_block(*this, c0, w, rows, b);
 }
 
 void ChannelStats::add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1) {

@@ -29,8 +29,6 @@ class ChannelStats {
   int64_t channels() const { return int64_t(count.size()); }
   double variance(int64_t c) const;  // population variance (ddof = 0), 0 without values
 
-  struct BlockSums;  // one block's per-channel sums (channel_stats.cpp)
-
   // Per channel. count: finite values; the others over those finite values.
   std::vector<int64_t> count, zeros, above, nans, infs;
   std::vector<double> mean, m2, sum_abs;
@@ -41,10 +39,6 @@ class ChannelStats {
   bool note(size_t i, float v);
   // add_rows for a block holding NaN or ±Inf: value by value, through note().
   void add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1);
-  // True when channels [c0, c0 + w) have all seen the same number of finite values.
-  bool same_count(int64_t c0, int64_t w) const;
-  // Merges a finite block of `rows` rows of channels [c0, c0 + w) (block means in b.sum).
-  void merge_block(int64_t c0, int64_t w, int64_t rows, const BlockSums& b);
   void merge(int64_t c, int64_t n, double block_mean, double block_m2);
   float fire_threshold_ = 0;
 };
