@@ -80,6 +80,10 @@ class TrainConfig:
     n_heads: int = 4
     d_mlp: int = 512
 
+    @property
+    def total_steps(self):
+        return self.synthetic_steps + self.steps
+
 
 # --- corpus ------------------------------------------------------------------------------------
 
@@ -134,6 +138,16 @@ def token_stream(tokenizer, docs):
 
 # --- training batches --------------------------------------------------------------------------
 
+def random_run(rng, n, vocab_size, eot_id, alphabet=None):
+    """n random token ids, never <|endoftext|>: uniform over the vocabulary, or drawn from
+    `alphabet` distinct ids picked first (so that ids repeat inside the run)."""
+    if alphabet is None:
+        run = rng.integers(0, vocab_size - 1, size=n)
+    else:
+        run = rng.choice(rng.choice(vocab_size - 1, size=alphabet, replace=False), size=n)
+    return run + (run >= eot_id)
+
+
 def sample_batch(stream, starts, tc, vocab_size, eot_id, rng):
     """(inputs [B, T], targets [B, T]). Each row is T+1 tokens of the stream starting at a
     document boundary (so position 0 is <|endoftext|>, as at inference); a repeat_fraction of
@@ -148,8 +162,7 @@ def sample_batch(stream, starts, tc, vocab_size, eot_id, rng):
             # <|endoftext|> then one random run, written again and again to the end of the row:
             # the cleanest induction signal (as the induction score measures it).
             n = int(rng.integers(tc.repeat_min, tc.repeat_max // 2 + 1))
-            run = rng.integers(0, vocab_size - 1, size=n)
-            run = run + (run >= eot_id)
+            run = random_run(rng, n, vocab_size, eot_id)
             row[0] = eot_id
             row[1:] = np.resize(run, t)
             mask[:n + 2] = True
@@ -157,8 +170,7 @@ def sample_batch(stream, starts, tc, vocab_size, eot_id, rng):
             k = tc.repeat_copies
             n = int(rng.integers(tc.repeat_min, min(tc.repeat_max, t // k) + 1))
             at = int(rng.integers(1, t + 1 - k * n + 1))
-            run = rng.integers(0, vocab_size - 1, size=n)
-            run = run + (run >= eot_id)  # never the <|endoftext|> id
+            run = random_run(rng, n, vocab_size, eot_id)
             row[at:at + k * n] = np.tile(run, k)
             mask[at:at + n + 1] = True
     inputs = torch.from_numpy(rows[:, :-1])
@@ -175,11 +187,8 @@ def synthetic_batch(tc, vocab_size, eot_id, rng):
     ignore = np.zeros_like(rows, dtype=bool)
     for row, mask in zip(rows, ignore):
         n = int(rng.integers(tc.synthetic_run_min, tc.synthetic_run_max + 1))
-        if rng.random() < tc.synthetic_dense_fraction:
-            run = rng.choice(rng.choice(vocab_size - 1, size=max(2, n // 2), replace=False), size=n)
-        else:
-            run = rng.integers(0, vocab_size - 1, size=n)
-        run = run + (run >= eot_id)  # never the <|endoftext|> id
+        dense = rng.random() < tc.synthetic_dense_fraction
+        run = random_run(rng, n, vocab_size, eot_id, alphabet=max(2, n // 2) if dense else None)
         row[0] = eot_id
         row[1:] = np.resize(run, t)
         mask[:n + 2] = True
@@ -191,8 +200,7 @@ def learning_rate(step, tc):
     """Linear warmup, then cosine decay from peak_lr to final_lr_fraction * peak_lr."""
     if step < tc.warmup_steps:
         return tc.peak_lr * (step + 1) / tc.warmup_steps
-    total = tc.synthetic_steps + tc.steps
-    progress = (step - tc.warmup_steps) / max(1, total - tc.warmup_steps)
+    progress = (step - tc.warmup_steps) / max(1, tc.total_steps - tc.warmup_steps)
     floor = tc.final_lr_fraction
     return tc.peak_lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
 
@@ -212,7 +220,7 @@ def train(model, stream, tc, tokenizer, held_out_stream):
     starts = np.flatnonzero(stream[:len(stream) - tc.context - 1] == tokenizer.eot_id)
     opt = make_optimizer(model, tc)
     curve, window, t0 = [], [], time.time()
-    for step in range(tc.synthetic_steps + tc.steps):
+    for step in range(tc.total_steps):
         for group in opt.param_groups:
             group["lr"] = learning_rate(step, tc)
         if step < tc.synthetic_steps:
@@ -228,7 +236,7 @@ def train(model, stream, tc, tokenizer, held_out_stream):
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
         opt.step()
         window.append(loss.item())
-        last = step + 1 == tc.synthetic_steps + tc.steps
+        last = step + 1 == tc.total_steps
         if (step + 1) % tc.log_every == 0 or last:
             point = {"step": step + 1, "train_loss": float(np.mean(window)),
                      "lr": learning_rate(step, tc), "seconds": round(time.time() - t0, 1)}
