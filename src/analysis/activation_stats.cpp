@@ -20,6 +20,11 @@ namespace {
 
 // Values per hook call from which counting is split over the model's threads.
 constexpr int64_t kParallelValues = 1 << 16;
+// Rows that arrive a few at a time (decoding: one per hook and step) are gathered, up to this
+// many values per hook, and counted as one block: a hook's running statistics (tens of bytes
+// per channel, too many to stay in cache across a forward pass) are then read and written once
+// per block instead of once per row.
+constexpr int64_t kStagedValues = 8192;
 
 bool is_attention_matrix(HookSite s) {
   return s == HookSite::AttnScores || s == HookSite::Pattern || s == HookSite::CrossScores ||
@@ -102,15 +107,20 @@ void ActivationStats::add_document(std::span<const int32_t> tokens, int64_t line
     // A batch holds at most 4096 padded positions (or one window), bounding its activations.
     int64_t longest = len;
     for (const Window& w : pending_) longest = std::max(longest, w.length);
-    if (int64_t(pending_.size() + 1) * longest > std::max<int64_t>(window_, 4096)) flush();
+    if (int64_t(pending_.size() + 1) * longest > std::max<int64_t>(window_, 4096)) run_pending();
     pending_.push_back({doc, start, len, documents_, line});
-    if (int(pending_.size()) >= std::max(1, options_.batch)) flush();
+    if (int(pending_.size()) >= std::max(1, options_.batch)) run_pending();
   }
   tokens_ += int64_t(tokens.size());
   ++documents_;
 }
 
 void ActivationStats::flush() {
+  run_pending();
+  for (size_t i = 0; i < hooks_.size(); ++i) count_staged(i);
+}
+
+void ActivationStats::run_pending() {
   if (pending_.empty()) return;
   std::vector<std::span<const int32_t>> rows;
   for (const Window& w : pending_)
@@ -128,7 +138,7 @@ void ActivationStats::flush() {
 }
 
 void ActivationStats::also_observe(Observer& observer, const HookMask& mask) {
-  flush();
+  run_pending();
   options_.batch = 1;
   if (!observers_) {
     observers_ = std::make_unique<ObserverList>(model_.model().config().n_layers);
@@ -148,6 +158,7 @@ HookStats& ActivationStats::stats_for(size_t selection, const TensorView& t) {
     h.channels = ChannelStats(product(h.channel_shape), options_.fire_threshold);
     index = int(hooks_.size());
     hooks_.push_back(std::move(h));
+    staged_.emplace_back();
   }
   return hooks_[size_t(index)];
 }
@@ -192,26 +203,49 @@ void ActivationStats::count_attention(HookStats& h, const HookPoint& point, cons
 void ActivationStats::count_rows(HookStats& h, const float* rows, int64_t n, const Window& w,
                                  int64_t pos0) {
   const int64_t C = h.channels.channels();
+  const size_t index = size_t(&h - hooks_.data());
+  Staged& st = staged_[index];
+  const int64_t capacity = std::max<int64_t>(1, kStagedValues / C);  // rows
+  if (n < capacity) {
+    if (st.rows + n > capacity) count_staged(index);
+    st.values.resize(size_t(capacity * C));
+    std::copy_n(rows, n * C, st.values.begin() + st.rows * C);
+    st.rows += n;
+    if (st.rows == capacity) count_staged(index);
+  } else {
+    count_block(h, rows, n);
+  }
+  h.positions += n;
+  note_neurons(h, rows, n, w, pos0);
+}
+
+void ActivationStats::count_staged(size_t index) {
+  Staged& st = staged_[index];
+  if (st.rows == 0) return;
+  count_block(hooks_[index], st.values.data(), st.rows);
+  st.rows = 0;
+}
+
+void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
+  const int64_t C = h.channels.channels();
   ThreadPool& pool = model_.model().pool();
   if (n * C < kParallelValues || pool.size() == 1) {
     h.channels.add_rows(rows, n);
     h.histogram.add_values(rows, n * C);
-  } else {
-    // Channels split over the threads (each channel's statistics computed exactly as serially);
-    // the histogram from per-thread partial counts, summed.
-    pool.parallel_for(
-        C, [&](int64_t c0, int64_t c1) { h.channels.add_rows(rows, n, c0, c1); }, 16);
-    std::vector<ValueHistogram> parts(size_t(pool.size()));
-    pool.parallel_for(pool.size(), [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t begin = n * C * t / pool.size(), end = n * C * (t + 1) / pool.size();
-        parts[size_t(t)].add_values(rows + begin, end - begin);
-      }
-    });
-    for (const ValueHistogram& p : parts) h.histogram.merge(p);
+    return;
   }
-  h.positions += n;
-  note_neurons(h, rows, n, w, pos0);
+  // Channels split over the threads (each channel's statistics computed exactly as serially);
+  // the histogram from per-thread partial counts, summed.
+  pool.parallel_for(
+      C, [&](int64_t c0, int64_t c1) { h.channels.add_rows(rows, n, c0, c1); }, 16);
+  std::vector<ValueHistogram> parts(size_t(pool.size()));
+  pool.parallel_for(pool.size(), [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t begin = n * C * t / pool.size(), end = n * C * (t + 1) / pool.size();
+      parts[size_t(t)].add_values(rows + begin, end - begin);
+    }
+  });
+  for (const ValueHistogram& p : parts) h.histogram.merge(p);
 }
 
 void ActivationStats::note_neurons(const HookStats& h, const float* rows, int64_t n,

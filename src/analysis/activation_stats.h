@@ -15,9 +15,11 @@
 //  - the top-k activating contexts of chosen neurons.
 // Documents longer than the window are split into windows, each run from an empty KV cache.
 // Windows are run `batch` at a time in one forward pass (right-padded to the longest; the padding
-// is not counted), so a corpus of short documents runs at matrix-matrix speed; flush() runs the
-// windows still queued and must come before the results are read. As a plain Observer of a
-// forward pass it did not start, it counts every row it is shown (no top contexts then).
+// is not counted), so a corpus of short documents runs at matrix-matrix speed. Rows that arrive
+// a few at a time (decoding) are counted in blocks of several. flush() runs the windows still
+// queued, counts the rows still held, and must come before the results are read. As a plain
+// Observer of a forward pass it did not start, it counts every row it is shown (no top contexts
+// then).
 #pragma once
 
 #include <cstdint>
@@ -106,7 +108,7 @@ class ActivationStats : public Observer {
   // Queues one document's windows and runs every full batch of them (with batch = 1: runs the
   // document now).
   void add_document(std::span<const int32_t> tokens, int64_t line = 0);
-  // Runs the windows still queued.
+  // Runs the windows still queued and counts the rows still held back.
   void flush();
   // Also shows `observer` the hooks of `mask` in the same forward passes (e.g. the attention
   // summaries of `stats --tensorboard`). Both must outlive this object's runs. Observers see one
@@ -134,9 +136,20 @@ class ActivationStats : public Observer {
     int64_t document = 0, line = 0;                   // 0-based index; corpus line
   };
 
+  // Rows of one hook held back to be counted as one block.
+  struct Staged {
+    std::vector<float> values;  // [capacity, channels]
+    int64_t rows = 0;
+  };
+
+  void run_pending();
   HookStats& stats_for(size_t selection, const TensorView& t);
   // rows [rows, channels] of one batch row, from position pos0 of window w.
   void count_rows(HookStats& h, const float* rows, int64_t n, const Window& w, int64_t pos0);
+  // The rows held back for hooks_[index], counted.
+  void count_staged(size_t index);
+  // rows [n, channels] into h's channel statistics and histogram.
+  void count_block(HookStats& h, const float* rows, int64_t n);
   // One batch row's [n_heads, q_len, k_len] attention matrix, of which q_valid queries are real.
   void count_attention(HookStats& h, const HookPoint& point, const float* m, int64_t heads,
                        int64_t q_len, int64_t q_valid, int64_t k_len);
@@ -148,6 +161,7 @@ class ActivationStats : public Observer {
   std::shared_ptr<const HookPlan> plan_;
   int64_t window_ = 0;
   std::vector<HookStats> hooks_;
+  std::vector<Staged> staged_;   // per hooks_ entry
   std::vector<int> hook_index_;  // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
   std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called

@@ -77,12 +77,14 @@ void ChannelStats::add_rows(const float* x, int64_t rows) {
 
 namespace {
 
-// The loops below run over channels, contiguous in a row, so that they vectorise; one copy is
-// compiled for AVX2 and picked at load time where the CPU has it.
+// A finite block is summarised kStrip channels at a time: two passes over the strip's rows (the
+// second, for the squared deviations from the block mean, finds them in cache) with every sum in
+// registers, then one update of the running statistics per strip.
+constexpr int64_t kStrip = 16;
 
 // True when every value of the block x[r * stride + c], r < rows, c < w is finite.
-[[gnu::target_clones("avx2", "default")]] bool all_finite(const float* x, int64_t rows,
-                                                          int64_t stride, int64_t w) {
+[[gnu::target_clones("avx512f", "avx2", "default")]] bool all_finite(const float* x, int64_t rows,
+                                                                     int64_t stride, int64_t w) {
   uint32_t bad = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x + r * stride;
@@ -92,122 +94,103 @@ namespace {
   return bad == 0;
 }
 
-// One block's per-channel sums, every array [w].
-struct BlockSums {
-  double *sum, *sum_abs, *dev;
-  float *min, *max, *abs_max;
-  int32_t *zeros, *above;
+// One strip's statistics over a finite block, per channel.
+struct StripSums {
+  double mean[kStrip], m2[kStrip], sum_abs[kStrip];
+  float min[kStrip], max[kStrip];
+  int32_t zeros[kStrip], above[kStrip];
 };
 
-// Sums, extremes and counts of a finite block.
-[[gnu::target_clones("avx2", "default")]] void block_sums(const float* x, int64_t rows,
-                                                          int64_t stride, int64_t w,
-                                                          float threshold, const BlockSums& b) {
-  // Distinct arrays: __restrict lets the loop vectorise without overlap checks.
-  double* __restrict sum = b.sum;
-  double* __restrict sum_abs = b.sum_abs;
-  float* __restrict lo = b.min;
-  float* __restrict hi = b.max;
-  float* __restrict abs_hi = b.abs_max;
-  int32_t* __restrict zeros = b.zeros;
-  int32_t* __restrict above = b.above;
+// The statistics of x[r * stride + c], r < rows, c < kStrip (all finite).
+[[gnu::target_clones("avx512f", "avx2", "default")]] void strip_sums(const float* x, int64_t rows,
+                                                                     int64_t stride,
+                                                                     float threshold,
+                                                                     StripSums& out) {
+  double sum[kStrip] = {}, sum_abs[kStrip] = {}, m2[kStrip] = {};
+  float lo[kStrip], hi[kStrip];
+  int32_t zeros[kStrip] = {}, above[kStrip] = {};
+  for (int64_t c = 0; c < kStrip; ++c) {
+    lo[c] = std::numeric_limits<float>::infinity();
+    hi[c] = -std::numeric_limits<float>::infinity();
+  }
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict row = x + r * stride;
-    // Three loops, one per element type: GCC vectorises each, not their fusion.
-    for (int64_t c = 0; c < w; ++c) {
-      sum[c] += double(row[c]);
-      sum_abs[c] += double(std::fabs(row[c]));
-    }
-    for (int64_t c = 0; c < w; ++c) {
-      const float v = row[c], a = std::fabs(v);
+    for (int64_t c = 0; c < kStrip; ++c) {
+      const float v = row[c];
+      sum[c] += double(v);
+      sum_abs[c] += double(std::fabs(v));
       lo[c] = v < lo[c] ? v : lo[c];
       hi[c] = v > hi[c] ? v : hi[c];
-      abs_hi[c] = a > abs_hi[c] ? a : abs_hi[c];
-    }
-    for (int64_t c = 0; c < w; ++c) {
-      zeros[c] += row[c] == 0.0f ? 1 : 0;
-      above[c] += row[c] > threshold ? 1 : 0;
+      zeros[c] += v == 0.0f ? 1 : 0;
+      above[c] += v > threshold ? 1 : 0;
     }
   }
-}
-
-// dev[c] = Σ_r (x[r, c] − mean[c])², the second pass over a finite block.
-[[gnu::target_clones("avx2", "default")]] void block_deviations(const float* x, int64_t rows,
-                                                                int64_t stride, int64_t w,
-                                                                const double* __restrict mean,
-                                                                double* __restrict dev) {
+  double mean[kStrip];
+  for (int64_t c = 0; c < kStrip; ++c) mean[c] = sum[c] / double(rows);
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict row = x + r * stride;
-    for (int64_t c = 0; c < w; ++c) {
+    for (int64_t c = 0; c < kStrip; ++c) {
       const double d = double(row[c]) - mean[c];
-      dev[c] += d * d;
+      m2[c] += d * d;
     }
   }
-}
-
-// The block's extremes and counts folded into the running ones, w channels.
-[[gnu::target_clones("avx2", "default")]] void merge_extremes(
-    int64_t w, const BlockSums& blk, double* __restrict sum_abs, int64_t* __restrict zeros,
-    int64_t* __restrict above, float* __restrict lo, float* __restrict hi,
-    float* __restrict abs_hi) {
-  const double* __restrict b_abs = blk.sum_abs;
-  const int32_t* __restrict b_zeros = blk.zeros;
-  const int32_t* __restrict b_above = blk.above;
-  const float* __restrict b_lo = blk.min;
-  const float* __restrict b_hi = blk.max;
-  const float* __restrict b_abs_hi = blk.abs_max;
-  for (int64_t i = 0; i < w; ++i) {
-    sum_abs[i] += b_abs[i];
-    zeros[i] += b_zeros[i];
-    above[i] += b_above[i];
-    lo[i] = b_lo[i] < lo[i] ? b_lo[i] : lo[i];
-    hi[i] = b_hi[i] > hi[i] ? b_hi[i] : hi[i];
-    abs_hi[i] = b_abs_hi[i] > abs_hi[i] ? b_abs_hi[i] : abs_hi[i];
+  for (int64_t c = 0; c < kStrip; ++c) {
+    out.mean[c] = mean[c];
+    out.m2[c] = m2[c];
+    out.sum_abs[c] = sum_abs[c];
+    out.min[c] = lo[c];
+    out.max[c] = hi[c];
+    out.zeros[c] = zeros[c];
+    out.above[c] = above[c];
   }
 }
 
-// The finite block b of `rows` rows (block means in b.sum) merged into channels [c0, c0 + w) of s.
-void merge_block(ChannelStats& s, int64_t c0, int64_t w, int64_t rows, const BlockSums& b) {
+// The strip b of a finite block of `rows` rows merged into channels [c0, c0 + w) of s.
+void merge_strip(ChannelStats& s, int64_t c0, int64_t w, int64_t rows, const StripSums& b) {
   const size_t c = size_t(c0);
-  // Every channel of the range has seen the same number of values unless an earlier block held
+  // Every channel of the strip has seen the same number of values unless an earlier block held
   // NaN or Inf; then channel by channel.
-  const bool same = std::all_of(s.count.begin() + c0, s.count.begin() + c0 + w,
-                                [&](int64_t n) { return n == s.count[c]; });
-  if (same) {
-    merge_moments(w, double(s.count[c]), double(rows), b.sum, b.dev, s.mean.data() + c,
-                  s.m2.data() + c);
+  if (std::all_of(&s.count[c], &s.count[c] + w, [&](int64_t n) { return n == s.count[c]; })) {
+    merge_moments(w, double(s.count[c]), double(rows), b.mean, b.m2, &s.mean[c], &s.m2[c]);
   } else {
-    for (size_t i = 0; i < size_t(w); ++i)
-      merge_moments(1, double(s.count[c + i]), double(rows), b.sum + i, b.dev + i, &s.mean[c + i],
-                    &s.m2[c + i]);
+    for (int64_t i = 0; i < w; ++i)
+      merge_moments(1, double(s.count[c + size_t(i)]), double(rows), &b.mean[i], &b.m2[i],
+                    &s.mean[c + size_t(i)], &s.m2[c + size_t(i)]);
   }
-  for (size_t i = 0; i < size_t(w); ++i) s.count[c + i] += rows;
-  merge_extremes(w, b, s.sum_abs.data() + c, s.zeros.data() + c, s.above.data() + c,
-                 s.min.data() + c, s.max.data() + c, s.abs_max.data() + c);
+  for (int64_t i = 0; i < w; ++i) {
+    const size_t k = c + size_t(i);
+    s.count[k] += rows;
+    s.sum_abs[k] += b.sum_abs[i];
+    s.zeros[k] += b.zeros[i];
+    s.above[k] += b.above[i];
+    s.min[k] = std::min(s.min[k], b.min[i]);
+    s.max[k] = std::max(s.max[k], b.max[i]);
+    s.abs_max[k] = std::max({s.abs_max[k], -b.min[i], b.max[i]});
+  }
 }
 
 }  // namespace
 
 void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1) {
-  const int64_t C = channels(), w = c1 - c0;
-  if (rows == 0 || w == 0) return;
-  if (!all_finite(x + c0, rows, C, w)) return add_rows_checked(x, rows, c0, c1);
-  // The common case: no NaN or Inf, each channel's block sums in the vectorised loops (the
-  // same sums, in the same order, as add_rows_checked).
-  thread_local std::vector<double> dsum, dabs, ddev;
-  thread_local std::vector<float> fmin, fmax, famax;
-  thread_local std::vector<int32_t> nzero, nabove;
-  const size_t n = size_t(w);
-  const float inf = std::numeric_limits<float>::infinity();
-  dsum.assign(n, 0.0), dabs.assign(n, 0.0), ddev.assign(n, 0.0);
-  fmin.assign(n, inf), fmax.assign(n, -inf), famax.assign(n, 0.0f);
-  nzero.assign(n, 0), nabove.assign(n, 0);
-  const BlockSums b{dsum.data(), dabs.data(),  ddev.data(),  fmin.data(),
-                    fmax.data(), famax.data(), nzero.data(), nabove.data()};
-  block_sums(x + c0, rows, C, w, fire_threshold_, b);
-  for (size_t i = 0; i < n; ++i) dsum[i] /= double(rows);  // now the block mean
-  block_deviations(x + c0, rows, C, w, dsum.data(), ddev.data());
-  merge_block(*this, c0, w, rows, b);
+  const int64_t C = channels();
+  if (rows == 0 || c1 == c0) return;
+  if (!all_finite(x + c0, rows, C, c1 - c0)) return add_rows_checked(x, rows, c0, c1);
+  // The common case: no NaN or Inf (the same statistics as add_rows_checked, in a different
+  // order of summation).
+  StripSums b;
+  int64_t c = c0;
+  for (; c + kStrip <= c1; c += kStrip) {
+    strip_sums(x + c, rows, C, fire_threshold_, b);
+    merge_strip(*this, c, kStrip, rows, b);
+  }
+  if (c == c1) return;
+  // The last, narrower strip: copied into a full one, of which only its channels are merged.
+  thread_local std::vector<float> tail;
+  tail.assign(size_t(rows * kStrip), 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(x + r * C + c, x + r * C + c1, &tail[size_t(r * kStrip)]);
+  strip_sums(tail.data(), rows, kStrip, fire_threshold_, b);
+  merge_strip(*this, c, c1 - c, rows, b);
 }
 
 void ChannelStats::add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1) {

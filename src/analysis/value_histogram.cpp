@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numbers>
 
 #include "export/histogram.h"
 
@@ -58,21 +59,79 @@ const Slices& slices() {
   return table;
 }
 
-// idx[i] = the bucket of x[i], or -1 for NaN and ±Inf. x >= 0 (also -0): bucket
-// [e_{k-1}, e_k) with k = edges <= x, at zero + k. x < 0: [-e_k, -e_{k-1}) with k = edges < |x|
-// (a negative value on an edge belongs to the bucket above it), at zero - 1 - k = zero + ~k.
-// No branches (the signs of activations are a coin toss for a branch predictor), and table
-// loads the vectoriser turns into gathers.
-[[gnu::target_clones("avx512f", "avx2", "default")]] void bucket_indices(
-    const float* __restrict x, int64_t n, const int32_t* __restrict below,
-    const float* __restrict at, int32_t zero, int32_t* __restrict idx) {
+// The bucket of a value by the table: x >= 0 (also -0): bucket [e_{k-1}, e_k) with k = edges
+// <= x, at zero + k. x < 0: [-e_k, -e_{k-1}) with k = edges < |x| (a negative value on an edge
+// belongs to the bucket above it), at zero - 1 - k = zero + ~k. -1 for NaN and ±Inf.
+int32_t exact_bucket(float x, int32_t zero) {
+  const Slices& t = slices();
+  const uint32_t bits = std::bit_cast<uint32_t>(x), abs_bits = bits & kAbsMask;
+  if (abs_bits >= kInfBits) return -1;
+  const uint32_t key = abs_bits >> kSliceShift;
+  const int32_t neg = int32_t(bits >> 31) & int32_t(abs_bits != 0);  // x < 0 (not -0)
+  const int32_t k = t.below[key] + int32_t(std::bit_cast<float>(abs_bits) >= t.at[2 * key + neg]);
+  return zero + (k ^ -neg);
+}
+
+// The edge coordinate t(x) = log_1.1(|x| / e_0) + kShift has edge e_k at t = k + kShift (to
+// within rounding far below kUnsureWidth: the edges are e_0 · 1.1^k, rounded to double). With
+// |x| = 2^E · (1 + f), f in [0, 1): t = E · per_octave + q(f), q a polynomial (kShift keeps t
+// positive where it matters, so that truncation is a floor).
+constexpr float kShift = 64.0f;
+constexpr float kUnsureWidth = 1e-3f;
+constexpr int32_t kUnsure = -2;
+
+struct LogBuckets {
+  int32_t zero;      // bucket [0, e_0)
+  int32_t edges;     // n, the positive edges below DBL_MAX
+  float per_octave;  // 1 / log2(1.1)
+  float q[6];        // q(f) = q[0] + q[1] f + … + q[5] f^5
+};
+
+const LogBuckets& log_buckets() {
+  static const LogBuckets b = [] {
+    const std::vector<double>& e = histogram_edges();
+    const size_t zero = (e.size() - 1) / 2;
+    // log2(1 + f) on [0, 1) to within 1.5e-5 (a least-squares fit on Chebyshev nodes), which is
+    // 1.1e-4 in t.
+    const double log2_1p[6] = {1.4390929996110913e-05, 1.441592077206542,   -0.707253433574302,
+                               0.41156148231029727,    -0.1898324465264721, 0.04392862784786117};
+    const double per = 1.0 / std::log2(1.1);
+    LogBuckets b{int32_t(zero), int32_t(e.size() - 3) / 2, float(per), {}};
+    for (int i = 0; i < 6; ++i) b.q[i] = float(per * log2_1p[i]);
+    b.q[0] = float(per * (log2_1p[0] - std::log2(e[zero + 1])) + kShift);
+    return b;
+  }();
+  return b;
+}
+
+// idx[i] = the bucket of x[i] (as exact_bucket) from t(x): k = floor(t) − kShift + 1 edges lie at
+// or below |x|, clamped to [0, n], unless t is within kUnsureWidth of a whole number k + kShift
+// with k an edge: those values (about 0.2%) get kUnsure and go through exact_bucket. Values below
+// e_0 (0 and subnormals included) land far below kShift, values above e_{n-1} (±Inf and NaN
+// included) far above it. No branches and no table: the signs of activations are a coin toss for
+// a branch predictor, and the table would take two gathers per vector. The selections are
+// written with masks (0 or all ones), which GCC vectorises where it gives up on nested ?:.
+[[gnu::target_clones("avx512f", "avx2", "default")]] void bucket_indices(const float* __restrict x,
+                                                                         int64_t n,
+                                                                         const LogBuckets& b,
+                                                                         int32_t* __restrict idx) {
+  const int32_t zero = b.zero, edges = b.edges;
+  const float per = b.per_octave, q0 = b.q[0], q1 = b.q[1], q2 = b.q[2], q3 = b.q[3], q4 = b.q[4],
+              q5 = b.q[5];
   for (int64_t i = 0; i < n; ++i) {
     const uint32_t bits = std::bit_cast<uint32_t>(x[i]), abs_bits = bits & kAbsMask;
-    const uint32_t key = abs_bits >> kSliceShift;
-    const int32_t neg = int32_t(bits >> 31) & int32_t(abs_bits != 0);  // x < 0 (not -0)
-    const int32_t k = below[key] + int32_t(std::bit_cast<float>(abs_bits) >= at[2 * key + neg]);
-    const int32_t bad = -int32_t(abs_bits >= kInfBits);  // all ones (= -1) for NaN and ±Inf
-    idx[i] = (zero + (k ^ -neg)) | bad;
+    const float f = std::bit_cast<float>((abs_bits & 0x007fffffu) | 0x3f800000u) - 1.0f;
+    const float octave = float(int32_t(abs_bits >> 23) - 127);
+    const float t = octave * per + (q0 + f * (q1 + f * (q2 + f * (q3 + f * (q4 + f * q5)))));
+    const int32_t whole = int32_t(t), k_raw = whole - int32_t(kShift) + 1;
+    const float frac = t - float(whole);
+    const int32_t k = std::min(std::max(k_raw, 0), edges);
+    const int32_t unsure = int32_t(uint32_t(k_raw) <= uint32_t(edges + 1)) &
+                           (int32_t(frac < kUnsureWidth) | int32_t(frac > 1.0f - kUnsureWidth));
+    const int32_t neg = int32_t(int32_t(bits) < 0) & int32_t(abs_bits != 0);  // x < 0 (not -0)
+    const int32_t bucket = zero + (k ^ -neg);
+    const int32_t bad = -int32_t(abs_bits >= kInfBits);
+    idx[i] = (kUnsure & -unsure) | (bucket & (unsure - 1)) | bad;
   }
 }
 
@@ -83,20 +142,25 @@ void ValueHistogram::add(float x) {
 }
 
 void ValueHistogram::add_values(const float* x, int64_t n) {
-  const Slices& t = slices();
-  const int32_t zero = int32_t(counts_.size() / 2);  // bucket [0, e_0)
+  const LogBuckets& b = log_buckets();
+  int64_t* counts = counts_.data();
+  const uint32_t buckets = uint32_t(counts_.size());
   constexpr int64_t kChunk = 512;
   int32_t idx[kChunk];
   int64_t skipped = 0;
   for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
     const int64_t m = std::min(kChunk, n - i0);
-    bucket_indices(x + i0, m, t.below.data(), t.at.data(), zero, idx);
+    bucket_indices(x + i0, m, b, idx);
     for (int64_t i = 0; i < m; ++i) {
-      if (idx[i] < 0) {
-        ++skipped;
+      if (uint32_t(idx[i]) < buckets) {
+        ++counts[idx[i]];
         continue;
       }
-      ++counts_[size_t(idx[i])];
+      const int32_t bucket = idx[i] == kUnsure ? exact_bucket(x[i0 + i], b.zero) : -1;
+      if (bucket >= 0)
+        ++counts[bucket];
+      else
+        ++skipped;
     }
   }
   total_ += n - skipped;

@@ -1,0 +1,77 @@
+// The streaming statistics' per-value cost: ChannelStats::add_rows and ValueHistogram::add_values
+// on blocks shaped like one hook call (rows × channels of a 125M model), in nanoseconds per value.
+//
+//   build/bench/gb_benchmarks --benchmark_filter='stats/'
+//
+// Names: stats/{channels,histogram}/rows<r>_c<C>. Counter ns_per_value: the fastest call's wall
+// time over rows × C. The block is the same in every call (in cache, as a hook's activations
+// just written by the forward pass are), while the running state of ChannelStats is one of many
+// that together exceed the last-level cache (one per hook of a model), so it comes from memory
+// as it does when a forward pass goes through every hook before returning to the first.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <random>
+#include <vector>
+
+#include "analysis/channel_stats.h"
+#include "analysis/value_histogram.h"
+
+namespace gb {
+namespace {
+
+constexpr size_t kColdValues = size_t(64) << 20 >> 2;  // 64 MiB of floats: running states
+
+struct Block {
+  int64_t rows, channels;
+};
+constexpr Block kBlocks[] = {{1, 768}, {1, 2048}, {8, 768}, {128, 768}, {128, 2048}, {512, 2048}};
+
+std::vector<float> activations(size_t n) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& f : v) f = normal(rng);
+  return v;
+}
+
+template <typename Call>
+void timed(benchmark::State& state, int64_t values, Call&& call) {
+  int64_t i = 0;
+  double best = 1e30;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    call(i++);
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  state.counters["ns_per_value"] = best * 1e9 / double(values);
+}
+
+void channels(benchmark::State& state, Block b) {
+  const size_t per = size_t(b.rows * b.channels);
+  const std::vector<float> x = activations(per);
+  // As many running states as the hooks of a model whose hook calls are this shape.
+  const size_t hooks = std::max<size_t>(2, kColdValues / 16 / size_t(b.channels));
+  std::vector<analysis::ChannelStats> s(hooks, analysis::ChannelStats(b.channels, 0.0f));
+  timed(state, int64_t(per), [&](int64_t i) { s[size_t(i) % hooks].add_rows(x.data(), b.rows); });
+}
+
+void histogram(benchmark::State& state, Block b) {
+  const size_t per = size_t(b.rows * b.channels);
+  const std::vector<float> x = activations(per);
+  analysis::ValueHistogram h;
+  timed(state, int64_t(per), [&](int64_t) { h.add_values(x.data(), int64_t(per)); });
+}
+
+[[maybe_unused]] const bool registered = [] {
+  for (const Block& b : kBlocks) {
+    const std::string shape = "rows" + std::to_string(b.rows) + "_c" + std::to_string(b.channels);
+    benchmark::RegisterBenchmark(("stats/channels/" + shape).c_str(), channels, b);
+    benchmark::RegisterBenchmark(("stats/histogram/" + shape).c_str(), histogram, b);
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace gb
