@@ -229,20 +229,21 @@ void ActivationStats::count_staged(size_t index) {
 void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
   const int64_t C = h.channels.channels();
   ThreadPool& pool = model_.model().pool();
-  if (n * C < kParallelValues || pool.size() == 1) {
+  const int64_t T = pool.size();
+  if (n * C < kParallelValues || T == 1) {
     h.channels.add_rows(rows, n);
     h.histogram.add_values(rows, n * C);
     return;
   }
-  // Channels split over the threads (each channel's statistics computed exactly as serially);
-  // the histogram from per-thread partial counts, summed.
-  pool.parallel_for(
-      C, [&](int64_t c0, int64_t c1) { h.channels.add_rows(rows, n, c0, c1); }, 16);
-  std::vector<ValueHistogram> parts(size_t(pool.size()));
-  pool.parallel_for(pool.size(), [&](int64_t t0, int64_t t1) {
+  // Each thread counts a range of channels (whole strips of 16): their statistics, computed
+  // exactly as serially, and their values into a histogram of its own, summed at the end.
+  std::vector<ValueHistogram> parts(size_t(T - 1));
+  pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t begin = n * C * t / pool.size(), end = n * C * (t + 1) / pool.size();
-      parts[size_t(t)].add_values(rows + begin, end - begin);
+      const int64_t c0 = C * t / T / 16 * 16, c1 = t + 1 == T ? C : C * (t + 1) / T / 16 * 16;
+      h.channels.add_rows(rows, n, c0, c1);
+      ValueHistogram& hist = t == 0 ? h.histogram : parts[size_t(t - 1)];
+      for (int64_t r = 0; r < n; ++r) hist.add_values(rows + r * C + c0, c1 - c0);
     }
   });
   for (const ValueHistogram& p : parts) h.histogram.merge(p);
