@@ -30,6 +30,7 @@
 
 #include "core/error.h"
 #include "ops/matmul.h"
+#include "random_floats.h"
 
 namespace gb {
 namespace {
@@ -101,14 +102,6 @@ struct Weights {
   }
 };
 
-std::vector<float> random_floats(size_t n) {
-  std::mt19937 rng(2);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& f : v) f = normal(rng);
-  return v;
-}
-
 // Runs `call(i)` in the benchmark loop; returns the wall seconds of the fastest call. The counters
 // use it rather than the mean (the Time column) so that other processes on a shared machine
 // disturb them less.
@@ -166,7 +159,7 @@ void membw(benchmark::State& state, int threads) {
 
 void openblas_sgemv(benchmark::State& state, Shape s, int threads) {
   const Weights w(DType::F32, s, true);
-  const auto x = random_floats(size_t(s.k));
+  const auto x = bench::random_normal(size_t(s.k), 2);
   std::vector<float> y(size_t(s.n));
   openblas_set_num_threads(threads);
   const double sec = timed_loop(state, [&](int64_t i) {
@@ -181,7 +174,7 @@ void gemv(benchmark::State& state, Variant v, ops::Isa isa, Shape s, int threads
   ops::set_isa(isa);
   ops::set_matmul_options(v.options);
   const Weights w(v.dtype, s, true);
-  const auto x = random_floats(size_t(s.k));
+  const auto x = bench::random_normal(size_t(s.k), 2);
   std::vector<float> y(size_t(s.n));
   ThreadPool& tp = pool(threads);
   const double sec = timed_loop(
@@ -199,7 +192,7 @@ void gemv(benchmark::State& state, Variant v, ops::Isa isa, Shape s, int threads
 
 void openblas_sgemm(benchmark::State& state, int64_t m, Shape s, int threads) {
   const Weights w(DType::F32, s, false);
-  const auto x = random_floats(size_t(m * s.k));
+  const auto x = bench::random_normal(size_t(m * s.k), 2);
   std::vector<float> y(size_t(m * s.n));
   openblas_set_num_threads(threads);
   const double sec = timed_loop(state, [&](int64_t) {
@@ -217,7 +210,7 @@ void gemm(benchmark::State& state, int64_t m, Variant v, ops::Isa isa, ops::Gemm
   ops::set_gemm_path(path);
   ops::set_matmul_options(v.options);
   const Weights w(v.dtype, s, false);
-  const auto x = random_floats(size_t(m * s.k));
+  const auto x = bench::random_normal(size_t(m * s.k), 2);
   std::vector<float> y(size_t(m * s.n));
   ThreadPool& tp = pool(threads);
   const double sec =

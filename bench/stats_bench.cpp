@@ -11,11 +11,11 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
-#include <random>
 #include <vector>
 
 #include "analysis/channel_stats.h"
 #include "analysis/value_histogram.h"
+#include "random_floats.h"
 
 namespace gb {
 namespace {
@@ -26,14 +26,6 @@ struct Block {
   int64_t rows, channels;
 };
 constexpr Block kBlocks[] = {{1, 768}, {1, 2048}, {8, 768}, {128, 768}, {128, 2048}, {512, 2048}};
-
-std::vector<float> activations(size_t n) {
-  std::mt19937 rng(5);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& f : v) f = normal(rng);
-  return v;
-}
 
 template <typename Call>
 void timed(benchmark::State& state, int64_t values, Call&& call) {
@@ -50,7 +42,7 @@ void timed(benchmark::State& state, int64_t values, Call&& call) {
 
 void channels(benchmark::State& state, Block b) {
   const size_t per = size_t(b.rows * b.channels);
-  const std::vector<float> x = activations(per);
+  const std::vector<float> x = bench::random_normal(per, 5);
   // As many running states as the hooks of a model whose hook calls are this shape.
   const size_t hooks = std::max<size_t>(2, kColdValues / 16 / size_t(b.channels));
   std::vector<analysis::ChannelStats> s(hooks, analysis::ChannelStats(b.channels, 0.0f));
@@ -59,7 +51,7 @@ void channels(benchmark::State& state, Block b) {
 
 void histogram(benchmark::State& state, Block b) {
   const size_t per = size_t(b.rows * b.channels);
-  const std::vector<float> x = activations(per);
+  const std::vector<float> x = bench::random_normal(per, 5);
   analysis::ValueHistogram h;
   timed(state, int64_t(per), [&](int64_t) { h.add_values(x.data(), int64_t(per)); });
 }
