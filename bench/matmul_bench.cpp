@@ -24,13 +24,12 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "ops/matmul.h"
-#include "random_floats.h"
+#include "random_normal.h"
 
 namespace gb {
 namespace {
@@ -85,13 +84,9 @@ struct Weights {
     bytes = dtype_bytes(t, s.k) * size_t(s.n);
     copies = cold ? int(std::max<size_t>(2, kColdBytes / bytes)) : 1;
     data.resize(bytes * size_t(copies));
-    std::mt19937 rng(1);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::vector<float> row(size_t(s.k));
-    for (int64_t r = 0; r < s.n; ++r) {
-      for (auto& v : row) v = normal(rng);
-      quantize_row(t, row.data(), data.data() + size_t(r) * dtype_bytes(t, s.k), s.k);
-    }
+    const std::vector<float> w = bench::random_normal(size_t(s.n * s.k), 1);  // [n, k]
+    for (int64_t r = 0; r < s.n; ++r)
+      quantize_row(t, w.data() + r * s.k, data.data() + size_t(r) * dtype_bytes(t, s.k), s.k);
     for (int c = 1; c < copies; ++c) std::copy_n(data.begin(), bytes, data.begin() + c * bytes);
   }
   WeightMatrix at(int64_t i) const {

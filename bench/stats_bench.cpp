@@ -15,7 +15,7 @@
 
 #include "analysis/channel_stats.h"
 #include "analysis/value_histogram.h"
-#include "random_floats.h"
+#include "random_normal.h"
 
 namespace gb {
 namespace {

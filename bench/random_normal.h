@@ -1,4 +1,4 @@
-// Reproducible benchmark inputs: n floats drawn from N(0, 1) with a fixed seed.
+// Reproducible benchmark inputs: n floats drawn from N(0, 1), the same for the same seed.
 #pragma once
 
 #include <random>
