@@ -119,11 +119,19 @@ void attend(const Step& s, int layer) {
   const int64_t per_row = int64_t(c.n_heads) * s.n_pos * k_len;
   float* pattern = grow(a.pattern, s.batch * per_row);
   const Shape shape{s.batch, c.n_heads, s.n_pos, k_len};
-  for (int b = 0; b < s.batch; ++b)
-    ops::attention_scores(a.q.data() + b * s.n_pos * dq, s.cache.keys(layer, b),
-                          pattern + b * per_row, dims, s.pool);
-  s.hooks(HookSite::AttnScores, layer, pattern, shape, s.pos0, s.stack);
-  ops::softmax_rows(pattern, s.batch * c.n_heads * s.n_pos, k_len, s.pool);
+  // Scores kept apart from the pattern only when they are observed themselves.
+  const bool scores = s.hooks.on(HookSite::AttnScores, layer, s.stack);
+  for (int b = 0; b < s.batch; ++b) {
+    const float* qb = a.q.data() + b * s.n_pos * dq;
+    if (scores)
+      ops::attention_scores(qb, s.cache.keys(layer, b), pattern + b * per_row, dims, s.pool);
+    else
+      ops::attention_pattern(qb, s.cache.keys(layer, b), pattern + b * per_row, dims, s.pool);
+  }
+  if (scores) {
+    s.hooks(HookSite::AttnScores, layer, pattern, shape, s.pos0, s.stack);
+    ops::softmax_rows(pattern, s.batch * c.n_heads * s.n_pos, k_len, s.pool);
+  }
   s.hooks(HookSite::Pattern, layer, pattern, shape, s.pos0, s.stack);
   for (int b = 0; b < s.batch; ++b)
     ops::attention_mix(pattern + b * per_row, s.cache.values(layer, b),

@@ -65,13 +65,20 @@ void attend(const Step& s, int64_t k_len, const AttentionMask& m, const Attentio
   a.pattern.resize(size_t(s.batch * per_row));
   float* pattern = a.pattern.data();  // [batch, n_heads, q_len, k_len]
   const Shape shape{s.batch, c.n_heads, q_len, k_len};
+  const bool scores =
+      s.hooks.on(sites.scores, layer, s.stack);  // else scored and normalised in one
   for (int b = 0; b < s.batch; ++b) {
     dims.mask = row_mask(m, b, q_len, k_len, scratch);
-    ops::attention_scores(q + b * q_len * width, rows_of(k + b * k_len * width, width),
-                          pattern + b * per_row, dims, s.pool);
+    const ops::KvRows keys = rows_of(k + b * k_len * width, width);
+    if (scores)
+      ops::attention_scores(q + b * q_len * width, keys, pattern + b * per_row, dims, s.pool);
+    else
+      ops::attention_pattern(q + b * q_len * width, keys, pattern + b * per_row, dims, s.pool);
   }
-  s.hooks(sites.scores, layer, pattern, shape, s.pos0, s.stack);
-  ops::softmax_rows(pattern, s.batch * c.n_heads * q_len, k_len, s.pool);
+  if (scores) {
+    s.hooks(sites.scores, layer, pattern, shape, s.pos0, s.stack);
+    ops::softmax_rows(pattern, s.batch * c.n_heads * q_len, k_len, s.pool);
+  }
   s.hooks(sites.pattern, layer, pattern, shape, s.pos0, s.stack);
   for (int b = 0; b < s.batch; ++b)
     ops::attention_mix(pattern + b * per_row, rows_of(v + b * k_len * width, width),

@@ -57,8 +57,7 @@ Tensor concat(const Tensor& a, const Tensor& b, int axis) {
 void ActivationCache::on_hook(const HookPoint& point, TensorView& tensor) {
   const HookSelection* sel = plan_->find(point);
   if (!sel) return;
-  Tensor copy = sel->sliced() ? select_slices(*sel, tensor)
-                              : Tensor(tensor.shape, {tensor.data, tensor.data + tensor.numel()});
+  Tensor copy = sel->sliced() ? select_slices(*sel, tensor) : copy_of(tensor);
   auto it = index_.find(sel->name);
   if (it == index_.end()) {
     index_[sel->name] = entries_.size();
@@ -83,7 +82,19 @@ const Tensor& ActivationCache::operator[](const std::string& name) const {
   return entries_[it->second].second;
 }
 
+Tensor ActivationCache::copy_of(const TensorView& tensor) {
+  std::vector<float> values;
+  if (!spare_.empty()) {
+    values = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  values.assign(tensor.data, tensor.data + tensor.numel());
+  return Tensor(tensor.shape, std::move(values));
+}
+
 void ActivationCache::clear() {
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it)
+    spare_.push_back(std::move(it->second.values()));
   entries_.clear();
   index_.clear();
 }

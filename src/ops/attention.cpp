@@ -226,13 +226,6 @@ void mask_scores(int64_t i, int64_t j0, int64_t n, const AttentionDims& d, float
   }
 }
 
-// Scores of query i against keys [j0, j0 + n) (transposed in sc.kt) into s[0, n).
-void score_row(const float* qh, const Scratch& sc, int64_t i, int64_t j0, int64_t n,
-               const AttentionDims& d, float* s) {
-  score_tile_rows<1>(&qh, sc.kt.data(), d.d_head, d.scale, s);
-  mask_scores(i, j0, n, d, s);
-}
-
 // One row's online-softmax step over a tile of n scores s (overwritten with their exponentials):
 // running max m, sum l and unnormalised output o [d_head] rescaled, then the tile's values added.
 void absorb_tile(float* s, int64_t n, const float* v, int64_t v_stride, int d_head, float& m,
@@ -305,9 +298,65 @@ void stream_task(const float* q, const KvRows& k, const KvRows& v, float* z, con
   }
 }
 
+// Scores of one task's rows into scores [n_heads, q_len, k_len], four rows per pass over each
+// transposed key tile; −inf past the keys any row of the task sees. With Normalise::Softmax each
+// row is then replaced by its softmax while the task's rows are still in cache.
+enum class Normalise { No, Softmax };
+void score_task(const float* q, const KvRows& k, float* scores, const AttentionDims& d,
+                const Task& t, int group, Normalise normalise, Scratch& sc) {
+  const int64_t rows = (t.i1 - t.i0) * group, seen = keys_of_block(d, t.i1);
+  auto row_of = [&](int64_t r) {
+    const int64_t i = t.i0 + r / group;
+    const int h = t.g * group + int(r % group);
+    return std::pair{i, h};
+  };
+  for (int64_t j0 = 0; j0 < d.k_len; j0 += kTile) {
+    const int64_t n = std::min<int64_t>(kTile, d.k_len - j0);
+    if (j0 < seen) load_keys(k, t.g, d.d_head, j0, n, sc);
+    for (int64_t r0 = 0; r0 < rows; r0 += kScoreRows) {
+      const int nr = int(std::min<int64_t>(kScoreRows, rows - r0));
+      if (j0 < seen) {
+        const float* qs[kScoreRows];
+        for (int u = 0; u < nr; ++u) {
+          const auto [i, h] = row_of(r0 + u);
+          qs[u] = q + (i * d.n_heads + h) * d.d_head;
+        }
+        score_rows(qs, nr, sc.kt.data(), d.d_head, d.scale, sc.s.data());
+      }
+      for (int u = 0; u < nr; ++u) {
+        const auto [i, h] = row_of(r0 + u);
+        float* out = scores + (int64_t(h) * d.q_len + i) * d.k_len + j0;
+        if (j0 >= seen) {
+          std::fill(out, out + n, kNegInf);
+          continue;
+        }
+        const float* s = sc.s.data() + u * kTile;
+        std::memcpy(out, s, size_t(n) * sizeof(float));
+        mask_scores(i, j0, n, d, out);
+      }
+    }
+  }
+  if (normalise == Normalise::No) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto [i, h] = row_of(r);
+    softmax_row(scores + (int64_t(h) * d.q_len + i) * d.k_len, d.k_len);
+  }
+}
+
 void check_dims(const AttentionDims& d) {
   if (d.n_kv_heads <= 0 || d.n_heads % d.n_kv_heads != 0 || d.d_head <= 0)
     fail("attention: ", d.n_heads, " query heads cannot share ", d.n_kv_heads, " kv heads");
+}
+
+void materialise(const float* q, const KvRows& k, float* out, const AttentionDims& d,
+                 Normalise normalise, ThreadPool& pool) {
+  check_dims(d);
+  const Tasks tasks(d);
+  pool.parallel_for(tasks.count(d), [&](int64_t begin, int64_t end) {
+    Scratch sc(d.d_head);
+    for (int64_t t = begin; t < end; ++t)
+      score_task(q, k, out, d, tasks(d, t), tasks.group, normalise, sc);
+  });
 }
 
 }  // namespace
@@ -326,31 +375,12 @@ void attention_streaming(const float* q, const KvRows& k, const KvRows& v, float
 
 void attention_scores(const float* q, const KvRows& k, float* scores, const AttentionDims& d,
                       ThreadPool& pool) {
-  check_dims(d);
-  const Tasks tasks(d);
-  const int group = tasks.group;
-  pool.parallel_for(tasks.count(d), [&](int64_t begin, int64_t end) {
-    Scratch sc(d.d_head);
-    for (int64_t ti = begin; ti < end; ++ti) {
-      const Task t = tasks(d, ti);
-      const int64_t rows = (t.i1 - t.i0) * group, seen = keys_of_block(d, t.i1);
-      for (int64_t j0 = 0; j0 < d.k_len; j0 += kTile) {
-        const int64_t n = std::min<int64_t>(kTile, d.k_len - j0);
-        if (j0 < seen) load_keys(k, t.g, d.d_head, j0, n, sc);
-        for (int64_t r = 0; r < rows; ++r) {
-          const int64_t i = t.i0 + r / group;
-          const int h = t.g * group + int(r % group);
-          float* out = scores + (int64_t(h) * d.q_len + i) * d.k_len + j0;
-          if (j0 >= seen) {
-            std::fill(out, out + n, kNegInf);
-            continue;
-          }
-          score_row(q + (i * d.n_heads + h) * d.d_head, sc, i, j0, n, d, sc.s.data());
-          std::memcpy(out, sc.s.data(), size_t(n) * sizeof(float));
-        }
-      }
-    }
-  });
+  materialise(q, k, scores, d, Normalise::No, pool);
+}
+
+void attention_pattern(const float* q, const KvRows& k, float* pattern, const AttentionDims& d,
+                       ThreadPool& pool) {
+  materialise(q, k, pattern, d, Normalise::Softmax, pool);
 }
 
 void softmax_rows(float* x, int64_t rows, int64_t n, ThreadPool& pool) {

@@ -8,7 +8,8 @@
 //    tile once.
 //  - attention_scores + softmax_rows + attention_mix: materialises scores, then the pattern, so
 //    hooks can see and change them (attn.hook_attn_scores / attn.hook_pattern). Also tiled: a
-//    task is one head × a block of queries over key tiles.
+//    task is one kv head × a block of queries over key tiles. attention_pattern does the first
+//    two steps in one when only the pattern is observed.
 // Both give the same z (up to float rounding). Grouped-query attention: query head h reads kv
 // head h / (n_heads/n_kv).
 #pragma once
@@ -47,6 +48,12 @@ void attention_streaming(const float* q, const KvRows& k, const KvRows& v, float
 // scores: [n_heads, q_len, k_len] = scale·q·kᵀ (+ mask), −inf where causally masked.
 void attention_scores(const float* q, const KvRows& k, float* scores, const AttentionDims& dims,
                       ThreadPool& pool);
+
+// pattern: [n_heads, q_len, k_len] = softmax of the scores above, row by row: the same values as
+// attention_scores then softmax_rows, each task's rows normalised while still in cache (one pass
+// over the pattern instead of three). For when the scores themselves are not observed.
+void attention_pattern(const float* q, const KvRows& k, float* pattern, const AttentionDims& dims,
+                       ThreadPool& pool);
 
 // Softmax over each row of x: [rows, n], in place. A row of only −inf becomes all zeros.
 void softmax_rows(float* x, int64_t rows, int64_t n, ThreadPool& pool);

@@ -163,6 +163,10 @@ TEST(Attention, MaterialisedScoresPatternAndMixMatchReference) {
       ASSERT_EQ(std::isinf(scores[i]), std::isinf(ref.scores[i])) << label(c) << " at " << i;
     softmax_rows(scores.data(), c.n_heads * c.q_len, c.k_len, pool);
     EXPECT_LT(max_abs_diff(scores, ref.pattern), 1e-5) << label(c);
+    // Scored and normalised in one pass: the same floats as the two steps.
+    std::vector<float> pattern(scores.size(), 7.0f);
+    attention_pattern(in.q.data(), in.keys(), pattern.data(), in.dims, pool);
+    EXPECT_EQ(pattern, scores) << label(c);
     attention_mix(scores.data(), in.values(), z.data(), in.dims, pool);
     EXPECT_LT(max_abs_diff(z, ref.z), 2e-5) << label(c);
   }
