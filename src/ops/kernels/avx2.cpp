@@ -103,13 +103,6 @@ void float_to_f32(const void* src, float* dst, int64_t n) {
 
 // ---- quantized weights --------------------------------------------------------------------
 
-// The 32 nibbles of a Q4_0 block as bytes 0..15, in element order.
-__m256i q4_nibbles(const uint8_t* qs) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
-}
-
 // Σ_j w_j x_j of a Q8_0 block (8 partial sums): maddubs wants an unsigned left operand, so take
 // |w| and move w's sign onto x.
 struct Q8_0 {

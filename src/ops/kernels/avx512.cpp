@@ -6,6 +6,7 @@
 // multiplies unsigned by signed bytes and sums groups of four into int32 lanes. Q8_0 weights are
 // made unsigned by flipping their top bit (w + 128), Q4_0 nibbles are unsigned already; the added
 // offset times Σ x is taken off through the accumulator the instruction starts from.
+// From kPackedMinRows x rows on, Q8_0/Q4_0 go to avx512_packed.cpp instead.
 #include <immintrin.h>
 
 #include <type_traits>
@@ -125,12 +126,7 @@ struct Q8_0 {
 struct Q4_0 {
   using Block = BlockQ4_0;
   // nibbles 0..15 in element order (w + 8)
-  static __m256i prepare(const Block& b) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs));
-    const __m256i both =
-        _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
-    return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
-  }
+  static __m256i prepare(const Block& b) { return q4_nibbles(b.qs); }
   // Σ (w + 8) x - 8 Σ x
   static __m256i start(int32_t x_sum) { return _mm256_set1_epi32(-x_sum); }
 };
@@ -171,6 +167,13 @@ struct QuantTiles {
     store<R, C>(p, r, i, acc[0]);
   }
 };
+
+// The plain tiles for a few x rows, packed panels (avx512_packed.cpp) for more.
+template <class Q, RowsFn packed>
+void quant_rows(const Product& p, int64_t r0, int64_t r1) {
+  if (p.m >= kPackedMinRows) return packed(p, r0, r1);
+  tiled_rows<QuantTiles<Q>>(p, r0, r1);
+}
 
 void q8_0_to_f32(const void* src, float* dst, int64_t n) {
   const auto* b = static_cast<const BlockQ8_0*>(src);
@@ -242,10 +245,12 @@ Kernels make_table() {
                .rounded = {}},
               {.to_f32 = q8_0_to_f32,
                .exact = avx2.by_dtype[int(DType::Q8_0)].exact,
-               .rounded = {.x_format = XFormat::Q8, .rows = tiled_rows<QuantTiles<Q8_0>>}},
+               .rounded = {.x_format = XFormat::Q8,
+                           .rows = quant_rows<Q8_0, avx512_packed_q8_0_rows>}},
               {.to_f32 = q4_0_to_f32,
                .exact = avx2.by_dtype[int(DType::Q4_0)].exact,
-               .rounded = {.x_format = XFormat::Q8, .rows = tiled_rows<QuantTiles<Q4_0>>}},
+               .rounded = {.x_format = XFormat::Q8,
+                           .rows = quant_rows<Q4_0, avx512_packed_q4_0_rows>}},
           },
       .quantize_q8 = quantize_q8,
   };

@@ -18,6 +18,13 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// The 32 nibbles of a Q4_0 block as bytes 0..15, in element order.
+inline __m256i q4_nibbles(const uint8_t* qs) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(v), _mm_srli_epi16(v, 4), 1);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+}
+
 // y[i + c, r + a] = acc[a][c] summed (+ bias)
 template <int R, int C>
 void store(const Product& p, int64_t r, int64_t i, const __m256 (&acc)[R][C]) {
