@@ -111,10 +111,12 @@ const LogBuckets& log_buckets() {
 // included) far above it. No branches and no table: the signs of activations are a coin toss for
 // a branch predictor, and the table would take two gathers per vector. The selections are
 // written with masks (0 or all ones), which GCC vectorises where it gives up on nested ?:.
-[[gnu::target_clones("avx512f", "avx2", "default")]] void bucket_indices(const float* __restrict x,
-                                                                         int64_t n,
-                                                                         const LogBuckets& b,
-                                                                         int32_t* __restrict idx) {
+// Widens [k_lo, k_hi] to the k of every value: the buckets given lie in zero + [k_lo, k_hi] and
+// zero - 1 - [k_lo, k_hi].
+[[gnu::target_clones("avx512f", "avx2", "default")]] void bucket_indices(
+    const float* __restrict x, int64_t n, const LogBuckets& b, int32_t* __restrict idx,
+    int32_t& k_lo, int32_t& k_hi) {
+  int32_t lo = k_lo, hi = k_hi;
   const int32_t zero = b.zero, edges = b.edges;
   const float per = b.per_octave, q0 = b.q[0], q1 = b.q[1], q2 = b.q[2], q3 = b.q[3], q4 = b.q[4],
               q5 = b.q[5];
@@ -132,7 +134,11 @@ const LogBuckets& log_buckets() {
     const int32_t bucket = zero + (k ^ -neg);
     const int32_t bad = -int32_t(abs_bits >= kInfBits);
     idx[i] = (kUnsure & -unsure) | (bucket & (unsure - 1)) | bad;
+    lo = std::min(lo, k);
+    hi = std::max(hi, k);
   }
+  k_lo = lo;
+  k_hi = hi;
 }
 
 }  // namespace
@@ -142,25 +148,60 @@ void ValueHistogram::add(float x) {
 }
 
 void ValueHistogram::add_values(const float* x, int64_t n) {
+  constexpr int64_t kMaxPerCall = int64_t(1) << 31;  // the partial counts below are 32-bit
+  if (n > kMaxPerCall) {
+    for (int64_t i = 0; i < n; i += kMaxPerCall) add_values(x + i, std::min(kMaxPerCall, n - i));
+    return;
+  }
   const LogBuckets& b = log_buckets();
   int64_t* counts = counts_.data();
   const uint32_t buckets = uint32_t(counts_.size());
+  // Value i is counted in partial count i % kLanes first: neighbouring values often share a
+  // bucket, and with a single counter each increment would wait for the previous one's store.
+  // The partial counts are the thread's, zero between calls.
+  constexpr int kLanes = 4;
   constexpr int64_t kChunk = 512;
+  thread_local std::vector<uint32_t> partial;  // [kLanes, buckets]
+  if (partial.size() < kLanes * buckets) partial.assign(kLanes * buckets, 0);
+  uint32_t* lane[kLanes];
+  for (int l = 0; l < kLanes; ++l) lane[l] = partial.data() + l * buckets;
   int32_t idx[kChunk];
   int64_t skipped = 0;
+  int32_t k_lo = b.edges, k_hi = 0;        // the range of k of the values seen (see bucket_indices)
+  auto slow = [&](int64_t i, int32_t k) {  // NaN, ±Inf, or a value too close to an edge
+    const int32_t bucket = k == kUnsure ? exact_bucket(x[i], b.zero) : -1;
+    if (bucket >= 0)
+      ++counts[bucket];
+    else
+      ++skipped;
+  };
   for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
     const int64_t m = std::min(kChunk, n - i0);
-    bucket_indices(x + i0, m, b, idx);
-    for (int64_t i = 0; i < m; ++i) {
-      if (uint32_t(idx[i]) < buckets) {
-        ++counts[idx[i]];
-        continue;
+    bucket_indices(x + i0, m, b, idx, k_lo, k_hi);
+    int64_t i = 0;
+    for (; i + kLanes <= m; i += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        const uint32_t k = uint32_t(idx[i + l]);
+        if (k < buckets)
+          ++lane[l][k];
+        else
+          slow(i0 + i + l, idx[i + l]);
       }
-      const int32_t bucket = idx[i] == kUnsure ? exact_bucket(x[i0 + i], b.zero) : -1;
-      if (bucket >= 0)
-        ++counts[bucket];
+    }
+    for (; i < m; ++i) {
+      if (uint32_t(idx[i]) < buckets)
+        ++lane[0][idx[i]];
       else
-        ++skipped;
+        slow(i0 + i, idx[i]);
+    }
+  }
+  // fold the partial counts in, leaving them zero
+  for (int32_t k = k_lo; k <= k_hi; ++k) {
+    for (const int32_t bucket : {b.zero + k, b.zero - 1 - k}) {
+      for (uint32_t* l : lane) {
+        counts[bucket] += l[bucket];
+        l[bucket] = 0;
+      }
     }
   }
   total_ += n - skipped;

@@ -244,6 +244,37 @@ TEST(ValueHistogramTest, BucketsFollowTheTensorFlowRule) {
   EXPECT_EQ(ValueHistogram().median_abs(), 0.0);
 }
 
+// add_values on many values at once (counted in partial counts per lane, then folded) gives the
+// counts of a binary search over the edges, in calls of every length, NaN and ±Inf left out.
+TEST(ValueHistogramTest, BulkAddsMatchABinarySearchOverTheEdges) {
+  const std::vector<double>& e = histogram_edges();
+  std::vector<float> values;
+  for (size_t i = 1; i + 1 < e.size(); i += 7)
+    for (float x : {float(e[i]), std::nextafter(float(e[i]), 0.0f), -float(e[i]) * 1.05f})
+      if (std::isfinite(x)) values.push_back(x);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int i = 0; i < 20000; ++i) values.push_back(i % 50 == 0 ? 1e-6f * normal(rng) : normal(rng));
+  for (float x : {0.0f, -0.0f, std::nanf(""), INFINITY, -INFINITY}) values.push_back(x);
+  std::shuffle(values.begin(), values.end(), rng);
+  std::vector<int64_t> want(e.size() - 1, 0);
+  int64_t finite = 0;
+  for (float x : values) {
+    if (!std::isfinite(x)) continue;
+    const size_t i = size_t(std::upper_bound(e.begin(), e.end(), double(x)) - e.begin());
+    ++want[i - 1];
+    ++finite;
+  }
+  for (int64_t call :
+       {int64_t(1), int64_t(3), int64_t(511), int64_t(4097), int64_t(values.size())}) {
+    ValueHistogram h;
+    for (size_t i = 0; i < values.size(); i += size_t(call))
+      h.add_values(values.data() + i, std::min<int64_t>(call, int64_t(values.size() - i)));
+    EXPECT_EQ(h.counts(), want) << "calls of " << call << " values";
+    EXPECT_EQ(h.total(), finite) << "calls of " << call << " values";
+  }
+}
+
 std::string write_file(const std::string& name, const std::string& text) {
   const std::string path = (std::filesystem::temp_directory_path() / name).string();
   std::ofstream(path) << text;
