@@ -235,15 +235,17 @@ void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
     h.histogram.add_values(rows, n * C);
     return;
   }
-  // Each thread counts a range of channels (whole strips of 16): their statistics, computed
-  // exactly as serially, and their values into a histogram of its own, summed at the end.
+  // Each thread counts the statistics of a range of channels (whole strips of 16), computed
+  // exactly as serially, and the values of a range of rows into a histogram of its own (one
+  // contiguous run: the histogram's cost per call is then paid once), summed at the end.
   std::vector<ValueHistogram> parts(size_t(T - 1));
   pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t c0 = C * t / T / 16 * 16, c1 = t + 1 == T ? C : C * (t + 1) / T / 16 * 16;
       h.channels.add_rows(rows, n, c0, c1);
+      const int64_t r0 = n * t / T, r1 = n * (t + 1) / T;
       ValueHistogram& hist = t == 0 ? h.histogram : parts[size_t(t - 1)];
-      for (int64_t r = 0; r < n; ++r) hist.add_values(rows + r * C + c0, c1 - c0);
+      hist.add_values(rows + r0 * C, (r1 - r0) * C);
     }
   });
   for (const ValueHistogram& p : parts) h.histogram.merge(p);
