@@ -1,7 +1,6 @@
 #include "analysis/channel_stats.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -77,22 +76,12 @@ void ChannelStats::add_rows(const float* x, int64_t rows) {
 
 namespace {
 
-// A finite block is summarised kStrip channels at a time: two passes over the strip's rows (the
-// second, for the squared deviations from the block mean, finds them in cache) with every sum in
-// registers, then one update of the running statistics per strip.
+// A block is summarised kStrip channels at a time, in one pass over the strip's rows with every
+// sum in registers, then one update of the running statistics per strip. The squared deviations
+// are summed around a shift near the mean (the channel's running mean, or the block's first
+// value): with d = x − shift in double, Σ(x − mean)² = Σd² − (Σd)²/n loses nothing that matters
+// when the shift is within many standard deviations of the mean.
 constexpr int64_t kStrip = 16;
-
-// True when every value of the block x[r * stride + c], r < rows, c < w is finite.
-[[gnu::target_clones("avx512f", "avx2", "default")]] bool all_finite(const float* x, int64_t rows,
-                                                                     int64_t stride, int64_t w) {
-  uint32_t bad = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* row = x + r * stride;
-    for (int64_t c = 0; c < w; ++c)
-      bad |= uint32_t((std::bit_cast<uint32_t>(row[c]) & 0x7fffffffu) >= 0x7f800000u);
-  }
-  return bad == 0;
-}
 
 // One strip's statistics over a finite block, per channel.
 struct StripSums {
@@ -101,15 +90,19 @@ struct StripSums {
   int32_t zeros[kStrip], above[kStrip];
 };
 
-// The statistics of x[r * stride + c], r < rows, c < kStrip (all finite).
-[[gnu::target_clones("avx512f", "avx2", "default")]] void strip_sums(const float* x, int64_t rows,
+// The statistics of x[r * stride + c], r < rows, c < kStrip, summed around shift[c]. False when
+// the strip holds NaN or ±Inf (their sum is then not finite: finite floats cannot overflow a
+// double's sum), and out is not to be used.
+[[gnu::target_clones("avx512f", "avx2", "default")]] bool strip_sums(const float* x, int64_t rows,
                                                                      int64_t stride,
+                                                                     const float* shift,
                                                                      float threshold,
                                                                      StripSums& out) {
-  double sum[kStrip] = {}, sum_abs[kStrip] = {}, m2[kStrip] = {};
+  double sum[kStrip] = {}, sum_abs[kStrip] = {}, sq[kStrip] = {}, s[kStrip];
   float lo[kStrip], hi[kStrip];
   int32_t zeros[kStrip] = {}, above[kStrip] = {};
   for (int64_t c = 0; c < kStrip; ++c) {
+    s[c] = double(shift[c]);
     lo[c] = std::numeric_limits<float>::infinity();
     hi[c] = -std::numeric_limits<float>::infinity();
   }
@@ -117,7 +110,9 @@ struct StripSums {
     const float* __restrict row = x + r * stride;
     for (int64_t c = 0; c < kStrip; ++c) {
       const float v = row[c];
-      sum[c] += double(v);
+      const double d = double(v) - s[c];
+      sum[c] += d;
+      sq[c] += d * d;
       sum_abs[c] += double(std::fabs(v));
       lo[c] = v < lo[c] ? v : lo[c];
       hi[c] = v > hi[c] ? v : hi[c];
@@ -125,24 +120,21 @@ struct StripSums {
       above[c] += v > threshold ? 1 : 0;
     }
   }
-  double mean[kStrip];
-  for (int64_t c = 0; c < kStrip; ++c) mean[c] = sum[c] / double(rows);
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict row = x + r * stride;
-    for (int64_t c = 0; c < kStrip; ++c) {
-      const double d = double(row[c]) - mean[c];
-      m2[c] += d * d;
-    }
-  }
+  double total = 0;
+  for (int64_t c = 0; c < kStrip; ++c) total += sum[c] * 0.0;  // NaN when any sum is not finite
+  if (total != 0.0) return false;
+  const double n = double(rows);
   for (int64_t c = 0; c < kStrip; ++c) {
-    out.mean[c] = mean[c];
-    out.m2[c] = m2[c];
+    const double dm = sum[c] / n;
+    out.mean[c] = s[c] + dm;
+    out.m2[c] = std::max(0.0, sq[c] - sum[c] * dm);
     out.sum_abs[c] = sum_abs[c];
     out.min[c] = lo[c];
     out.max[c] = hi[c];
     out.zeros[c] = zeros[c];
     out.above[c] = above[c];
   }
+  return true;
 }
 
 // The strip b of a finite block of `rows` rows merged into channels [c0, c0 + w) of s.
@@ -174,23 +166,27 @@ void merge_strip(ChannelStats& s, int64_t c0, int64_t w, int64_t rows, const Str
 void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1) {
   const int64_t C = channels();
   if (rows == 0 || c1 == c0) return;
-  if (!all_finite(x + c0, rows, C, c1 - c0)) return add_rows_checked(x, rows, c0, c1);
-  // The common case: no NaN or Inf (the same statistics as add_rows_checked, in a different
-  // order of summation).
+  // Strips with NaN or Inf go value by value through add_rows_checked; the others (the common
+  // case) get the same statistics in a different order of summation.
   StripSums b;
+  float shift[kStrip];
+  auto add_strip = [&](const float* strip, int64_t stride, int64_t c, int64_t w) {
+    for (int64_t i = 0; i < kStrip; ++i)
+      shift[i] = i >= w ? 0.0f : count[size_t(c + i)] > 0 ? float(mean[size_t(c + i)]) : strip[i];
+    if (strip_sums(strip, rows, stride, shift, fire_threshold_, b))
+      merge_strip(*this, c, w, rows, b);
+    else
+      add_rows_checked(x, rows, c, c + w);
+  };
   int64_t c = c0;
-  for (; c + kStrip <= c1; c += kStrip) {
-    strip_sums(x + c, rows, C, fire_threshold_, b);
-    merge_strip(*this, c, kStrip, rows, b);
-  }
+  for (; c + kStrip <= c1; c += kStrip) add_strip(x + c, C, c, kStrip);
   if (c == c1) return;
   // The last, narrower strip: copied into a full one, of which only its channels are merged.
   thread_local std::vector<float> tail;
   tail.assign(size_t(rows * kStrip), 0.0f);
   for (int64_t r = 0; r < rows; ++r)
     std::copy(x + r * C + c, x + r * C + c1, &tail[size_t(r * kStrip)]);
-  strip_sums(tail.data(), rows, kStrip, fire_threshold_, b);
-  merge_strip(*this, c, c1 - c, rows, b);
+  add_strip(tail.data(), kStrip, c, c1 - c);
 }
 
 void ChannelStats::add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1) {

@@ -2,8 +2,9 @@
 // of channels, whatever the number of values.
 //
 // Values arrive in blocks; each block's mean and sum of squared deviations are computed in double
-// (two passes over the block, per strip of channels) and merged into the running ones with Chan et al.'s parallel
-// update, which keeps the variance accurate over long streams (no E[x²] − E[x]² cancellation).
+// (one pass per strip of channels, around a shift near the mean) and merged into the running ones
+// with Chan et al.'s parallel update, which keeps the variance accurate over long streams (no
+// E[x²] − E[x]² cancellation).
 // NaN and ±Inf are counted apart and left out of every other statistic.
 #pragma once
 
