@@ -24,7 +24,7 @@ constexpr int64_t kParallelValues = 1 << 16;
 // many values per hook, and counted as one block: a hook's running statistics (tens of bytes
 // per channel, too many to stay in cache across a forward pass) are then read and written once
 // per block instead of once per row.
-constexpr int64_t kStagedValues = 8192;
+constexpr int64_t kStagedValues = 32768;
 
 bool is_attention_matrix(HookSite s) {
   return s == HookSite::AttnScores || s == HookSite::Pattern || s == HookSite::CrossScores ||
