@@ -6,11 +6,15 @@
 # Prints a table and writes results/bench.json (ratios, targets met or missed).
 #
 #   bench/run.sh                # everything (long: tens of minutes on 2 cores)
-#   QUICK=1 bench/run.sh        # one repeat, 8 decoded tokens: a smoke run
+#   QUICK=1 bench/run.sh        # one round of one repeat, 8 decoded tokens: a smoke run
+#
+# Every peer is measured in ROUNDS rounds, each round running all of them once (REPEATS repeats
+# each), and the report keeps each one's best: a slow spell of a shared machine (they last
+# minutes) then hits every peer alike instead of whichever happened to run in it.
 #
 # Settings (environment): GB_BENCH_CACHE (models, peers; default ~/.cache/glassbox-bench),
 # GB_BENCH_OUT (results; default build-bench/results), THREADS ("1 2"), TYPES
-# ("f32 f16 q8_0 q4_0"), REPEATS (3), DECODE_TOKENS (32), PREFILL ("128 512"), DECODE_CTX
+# ("f32 f16 q8_0 q4_0"), ROUNDS (3), REPEATS (2), DECODE_TOKENS (32), PREFILL ("128 512"), DECODE_CTX
 # ("128 1024"; the embedded model uses "64 128" for both, its context being short).
 # Nothing here is part of the test suite; see bench/README.md.
 set -euo pipefail
@@ -20,11 +24,12 @@ CACHE=${GB_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/glassbox-bench}
 OUT=${GB_BENCH_OUT:-$ROOT/build-bench/results}
 THREADS=${THREADS:-"1 2"}
 TYPES=${TYPES:-"f32 f16 q8_0 q4_0"}
-REPEATS=${REPEATS:-3}
+ROUNDS=${ROUNDS:-3}
+REPEATS=${REPEATS:-2}
 DECODE_TOKENS=${DECODE_TOKENS:-32}
 PREFILL=${PREFILL:-"128 512"}
 DECODE_CTX=${DECODE_CTX:-"128 1024"}
-if [[ -n "${QUICK:-}" ]]; then REPEATS=1; DECODE_TOKENS=8; fi
+if [[ -n "${QUICK:-}" ]]; then ROUNDS=1; REPEATS=1; DECODE_TOKENS=8; fi
 NODE_LLAMA_CPP_VERSION=3.22.1  # pinned
 PY=/usr/bin/python3
 mkdir -p "$CACHE" "$OUT"
@@ -74,50 +79,61 @@ if [[ $LLAMA == 1 ]] && ! NODE_PATH=$NODE_DIR/node_modules node bench/llama_cpp_
   LLAMA=0
 fi
 
-for entry in "${MODELS[@]}"; do
+TORCH=1
+if ! $PY -c 'import torch' 2>/dev/null; then
+  echo "bench: python3-torch is not installed: PyTorch skipped" >&2
+  TORCH=0
+fi
+
+# One round of every peer on one model file; results named .r<round>.json.
+run_model() {
+  local entry=$1 round=$2 name type file
   IFS=: read -r name type file <<<"$entry"
-  tag=$name.$type
-  lengths=(--prefill $PREFILL --decode-ctx $DECODE_CTX)
-  peer_lengths=(--prefill "${PREFILL// /,}" --decode-ctx "${DECODE_CTX// /,}")
+  local tag=$name.$type
+  local lengths=(--prefill $PREFILL --decode-ctx $DECODE_CTX)
+  local peer_lengths=(--prefill "${PREFILL// /,}" --decode-ctx "${DECODE_CTX// /,}")
   if [[ $name == embedded ]]; then  # a short-context model: what fits in its context
     lengths=(--prefill 64 128 --decode-ctx 64 128)
     peer_lengths=(--prefill 64,128 --decode-ctx 64,128)
   fi
-  threads=()
+  local threads=() bw=() t
   for t in $THREADS; do threads+=(-t "$t"); done
-  say "glassbox on $tag"
-  bw=()
-  [[ $entry == "${MODELS[0]}" ]] && bw=(--bandwidth)  # measured once
+  [[ $entry == "${MODELS[0]}" ]] && bw=(--bandwidth)  # measured on one model
+  say "round $round: glassbox on $tag"
   "$GB" bench -m "$file" "${threads[@]}" "${lengths[@]}" --decode-tokens "$DECODE_TOKENS" \
     --repeats "$REPEATS" --mode none --mode stats --mode patterns "${bw[@]}" --json \
-    >"$OUT/glassbox.$tag.json"
-  say "glassbox, hooks compiled out, on $tag"
+    >"$OUT/glassbox.$tag.r$round.json"
+  say "round $round: glassbox, hooks compiled out, on $tag"
   "$GB_OFF" bench -m "$file" "${threads[@]}" "${lengths[@]}" --decode-tokens "$DECODE_TOKENS" \
-    --repeats "$REPEATS" --mode none --json >"$OUT/glassbox-nohooks.$tag.json"
-  if [[ $LLAMA == 1 ]]; then
-    for t in $THREADS; do
-      say "llama.cpp on $tag, $t thread(s)"
-      NODE_PATH=$NODE_DIR/node_modules node bench/llama_cpp_peer.mjs "$file" --threads "$t" \
-        "${peer_lengths[@]}" --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" \
-        >"$OUT/llama.$tag.t$t.json" || echo "bench: llama.cpp failed on $tag: skipped" >&2
-    done
-  fi
-done
-
-say "PyTorch eager with forward hooks (f32 checkpoint)"
-if $PY -c 'import torch' 2>/dev/null; then
+    --repeats "$REPEATS" --mode none --json >"$OUT/glassbox-nohooks.$tag.r$round.json"
+  [[ $LLAMA == 1 ]] || return 0
   for t in $THREADS; do
+    say "round $round: llama.cpp on $tag, $t thread(s)"
+    NODE_PATH=$NODE_DIR/node_modules node bench/llama_cpp_peer.mjs "$file" --threads "$t" \
+      "${peer_lengths[@]}" --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" \
+      >"$OUT/llama.$tag.t$t.r$round.json" || echo "bench: llama.cpp failed on $tag: skipped" >&2
+  done
+}
+
+run_torch() {
+  local round=$1 t
+  [[ $TORCH == 1 ]] || return 0
+  for t in $THREADS; do
+    say "round $round: PyTorch eager with forward hooks (f32 checkpoint), $t thread(s)"
     # Debian's torch does its matrix products in OpenBLAS (pthreads build), whose own thread pool
     # takes every core unless told: torch.set_num_threads alone left "1 thread" using 2 cores.
     OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
       $PY bench/torch_peer.py "$CACHE/models/llama100m-hf" --threads "$t" \
       --modes none,stats,patterns --prefill "${PREFILL// /,}" --decode-ctx "${DECODE_CTX// /,}" \
-      --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" >"$OUT/torch.llama100m.t$t.json" \
-      || echo "bench: PyTorch failed: skipped" >&2
+      --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" \
+      >"$OUT/torch.llama100m.t$t.r$round.json" || echo "bench: PyTorch failed: skipped" >&2
   done
-else
-  echo "bench: python3-torch is not installed: PyTorch skipped" >&2
-fi
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for entry in "${MODELS[@]}"; do run_model "$entry" "$round"; done
+  run_torch "$round"
+done
 
 say "report"
 $PY bench/report.py "$OUT"
