@@ -31,10 +31,10 @@ def index(results, mode=None):
 
 
 def rounds(out, stem):
-    """The runs of every round of one peer: files STEM.r<round>.json (or STEM.json)."""
-    paths = sorted(glob.glob(os.path.join(out, stem + ".r*.json")))
-    paths += glob.glob(os.path.join(out, stem + ".json"))
-    return [j for j in map(load, paths) if j is not None]
+    """The runs of one peer on one model: files STEM[.t<threads>][.r<round>].json."""
+    pattern = re.compile(re.escape(stem) + r"(\.t\d+)?(\.r\d+)?\.json")
+    paths = sorted(p for p in os.listdir(out) if pattern.fullmatch(p))
+    return [j for j in (load(os.path.join(out, p)) for p in paths) if j is not None]
 
 
 def best(runs, mode=None):
@@ -67,7 +67,7 @@ def main():
     runs = {}  # tag -> dict of everything measured on that model file
     tags = set()
     for path in glob.glob(os.path.join(out, "glassbox.*.json")):
-        m = re.fullmatch(r"glassbox\.(.+?)(\.r\d+)?\.json", os.path.basename(path))
+        m = re.fullmatch(r"glassbox\.(.+?)(\.t\d+)?(\.r\d+)?\.json", os.path.basename(path))
         tags.add(m.group(1))
     for tag in sorted(tags):
         gs = rounds(out, f"glassbox.{tag}")
@@ -84,21 +84,14 @@ def main():
             for t, gbs in x.get("bandwidth_gb_per_s", {}).items():
                 bw[t] = max(bw.get(t, 0.0), gbs)
         g["bandwidth_gb_per_s"] = bw
-        run = runs[tag] = {"glassbox": g, "rounds": len(gs),
+        run = runs[tag] = {"glassbox": g,
                            "gb": {m: best(gs, m) for m in ("none", "stats", "patterns")}}
         run["off"] = best(rounds(out, f"glassbox-nohooks.{tag}"))
-        run["llama"] = {}
-        for t in sorted({re.fullmatch(r".*\.t(\d+)(\.r\d+)?\.json", p).group(1)
-                         for p in glob.glob(os.path.join(out, f"llama.{tag}.t*.json"))}):
-            run["llama"].update(best(rounds(out, f"llama.{tag}.t{t}")))
+        run["llama"] = best(rounds(out, f"llama.{tag}"))
         run["torch"] = {m: {} for m in ("none", "stats", "patterns")}
         if tag.endswith(".f32"):
-            name = tag.split(".")[0]
-            for t in sorted({re.fullmatch(r".*\.t(\d+)(\.r\d+)?\.json", p).group(1)
-                             for p in glob.glob(os.path.join(out, f"torch.{name}.t*.json"))}):
-                torch_runs = rounds(out, f"torch.{name}.t{t}")
-                for m in run["torch"]:
-                    run["torch"][m].update(best(torch_runs, m))
+            torch_runs = rounds(out, f"torch.{tag.split('.')[0]}")
+            run["torch"] = {m: best(torch_runs, m) for m in run["torch"]}
     if not runs:
         sys.exit(f"report: no glassbox results in {out}")
     bandwidth = {}
@@ -189,7 +182,7 @@ def main():
         lines.append(f"  [{status}] {text}: worst {worst[1]:.3f} ({worst[0]}); "
                      f"{len(got) - len(missed)}/{len(got)} cases meet it")
 
-    print(f"tokens/s (best of the repeats of {max(r['rounds'] for r in runs.values())} round(s))")
+    print("tokens/s (each peer's best run over the rounds)")
     print(table(["model", "thr", "test", "gb none", "gb off", "gb stats", "gb patt", "llama.cpp",
                  "torch none", "torch stats", "torch patt"], speed_rows))
     print("\nratios (> 1: glassbox faster; decode: weights read per token x tokens/s / bandwidth)")

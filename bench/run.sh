@@ -79,13 +79,23 @@ if [[ $LLAMA == 1 ]] && ! NODE_PATH=$NODE_DIR/node_modules node bench/llama_cpp_
   LLAMA=0
 fi
 
+# One-thread runs of every peer are pinned to one core (the last; PIN=0: not pinned): unpinned,
+# a lone thread wanders between cores and refills its private L2 cache at each move, which
+# measured 1365 against 1680 tokens/s in back-to-back runs of the same binary.
+PIN_CORE=$(($(nproc) - 1))
+pin() {
+  [[ $1 == 1 && ${PIN:-1} != 0 ]] && echo "taskset -c $PIN_CORE"
+  return 0
+}
+
 TORCH=1
 if ! $PY -c 'import torch' 2>/dev/null; then
   echo "bench: python3-torch is not installed: PyTorch skipped" >&2
   TORCH=0
 fi
 
-# One round of every peer on one model file; results named .r<round>.json.
+# One round of every peer on one model file, one thread count at a time; results named
+# PEER.MODEL.t<threads>.r<round>.json.
 run_model() {
   local entry=$1 round=$2 name type file
   IFS=: read -r name type file <<<"$entry"
@@ -96,21 +106,22 @@ run_model() {
     lengths=(--prefill 64 128 --decode-ctx 64 128)
     peer_lengths=(--prefill 64,128 --decode-ctx 64,128)
   fi
-  local threads=() bw=() t
-  for t in $THREADS; do threads+=(-t "$t"); done
-  [[ $entry == "${MODELS[0]}" ]] && bw=(--bandwidth)  # measured on one model
-  say "round $round: glassbox on $tag"
-  "$GB" bench -m "$file" "${threads[@]}" "${lengths[@]}" --decode-tokens "$DECODE_TOKENS" \
-    --repeats "$REPEATS" --mode none --mode stats --mode patterns "${bw[@]}" --json \
-    >"$OUT/glassbox.$tag.r$round.json"
-  say "round $round: glassbox, hooks compiled out, on $tag"
-  "$GB_OFF" bench -m "$file" "${threads[@]}" "${lengths[@]}" --decode-tokens "$DECODE_TOKENS" \
-    --repeats "$REPEATS" --mode none --json >"$OUT/glassbox-nohooks.$tag.r$round.json"
-  [[ $LLAMA == 1 ]] || return 0
+  local bw=() t
   for t in $THREADS; do
+    bw=()
+    [[ $entry == "${MODELS[0]}" ]] && bw=(--bandwidth)  # measured on one model
+    say "round $round: glassbox on $tag, $t thread(s)"
+    $(pin "$t") "$GB" bench -m "$file" -t "$t" "${lengths[@]}" --decode-tokens "$DECODE_TOKENS" \
+      --repeats "$REPEATS" --mode none --mode stats --mode patterns "${bw[@]}" --json \
+      >"$OUT/glassbox.$tag.t$t.r$round.json"
+    say "round $round: glassbox, hooks compiled out, on $tag, $t thread(s)"
+    $(pin "$t") "$GB_OFF" bench -m "$file" -t "$t" "${lengths[@]}" \
+      --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" --mode none --json \
+      >"$OUT/glassbox-nohooks.$tag.t$t.r$round.json"
+    [[ $LLAMA == 1 ]] || continue
     say "round $round: llama.cpp on $tag, $t thread(s)"
-    NODE_PATH=$NODE_DIR/node_modules node bench/llama_cpp_peer.mjs "$file" --threads "$t" \
-      "${peer_lengths[@]}" --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" \
+    NODE_PATH=$NODE_DIR/node_modules $(pin "$t") node bench/llama_cpp_peer.mjs "$file" \
+      --threads "$t" "${peer_lengths[@]}" --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" \
       >"$OUT/llama.$tag.t$t.r$round.json" || echo "bench: llama.cpp failed on $tag: skipped" >&2
   done
 }
@@ -122,7 +133,7 @@ run_torch() {
     say "round $round: PyTorch eager with forward hooks (f32 checkpoint), $t thread(s)"
     # Debian's torch does its matrix products in OpenBLAS (pthreads build), whose own thread pool
     # takes every core unless told: torch.set_num_threads alone left "1 thread" using 2 cores.
-    OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
+    OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t $(pin "$t") \
       $PY bench/torch_peer.py "$CACHE/models/llama100m-hf" --threads "$t" \
       --modes none,stats,patterns --prefill "${PREFILL// /,}" --decode-ctx "${DECODE_CTX// /,}" \
       --decode-tokens "$DECODE_TOKENS" --repeats "$REPEATS" \
