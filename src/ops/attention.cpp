@@ -23,6 +23,10 @@ constexpr int kDirectRows = 8;    // tasks with fewer rows score keys without tr
 constexpr int kScoreRows = 4;     // query rows scored together against a transposed tile
 constexpr int kPrefetchRows = 8;  // cache rows ahead that the row loops ask the memory for
 
+// 16 floats loaded from any address (the vector extension type; each target clone lowers it to
+// its own registers: one zmm, two ymm or four xmm).
+using V16 = float __attribute__((vector_size(64), aligned(4)));
+
 // Number of keys query i may see.
 int64_t visible_keys(const AttentionDims& d, int64_t i) {
   if (!d.causal) return d.k_len;
@@ -130,23 +134,41 @@ void score_rows(const float* const* q, int rows, const float* kt, int d_head, fl
   }
 }
 
-// o[d_head] += Σ_{j<n} p[j] · v_j, v_j at v + j·stride. Zero weights are skipped.
+// o[d_head] += Σ_{j<n} p[j] · v_j, v_j at v + j·stride. Zero weights are skipped (a key a query
+// must not see adds nothing, even where its value is not finite).
 // With D fixed the D sums live in registers for the whole tile (the general form loads and stores
-// o for every key, measured as a third of decode time at context 1024).
+// o for every key, measured as a third of decode time at context 1024); even and odd keys go to
+// two sets of sums, so that each key waits for the one two back rather than the one before.
 template <int D>
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv_fixed(
     const float* __restrict p, const float* __restrict v, int64_t stride, int64_t n,
     float* __restrict o) {
-  float acc[D];
-  for (int d = 0; d < D; ++d) acc[d] = o[d];
-  for (int64_t j = 0; j < n; ++j) {
+  constexpr int C = D / 16;
+  V16 even[C], odd[C];
+#pragma GCC unroll 8
+  for (int c = 0; c < C; ++c) {
+    even[c] = *reinterpret_cast<const V16*>(o + 16 * c);
+    odd[c] = V16{};
+  }
+  auto add = [&](V16* acc, int64_t j) {
     const float* vj = v + j * stride;
     for (int d0 = 0; d0 < D; d0 += 16) __builtin_prefetch(vj + kPrefetchRows * stride + d0);
     const float pj = p[j];
-    if (pj == 0.0f) continue;
-    for (int d = 0; d < D; ++d) acc[d] += pj * vj[d];
+    if (pj == 0.0f) return;
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[c] += pj * *reinterpret_cast<const V16*>(vj + 16 * c);
+  };
+  int64_t j = 0;
+  for (; j + 2 <= n; j += 2) {
+    add(even, j);
+    add(odd, j + 1);
   }
-  for (int d = 0; d < D; ++d) o[d] = acc[d];
+  if (j < n) add(even, j);
+#pragma GCC unroll 8
+  for (int c = 0; c < C; ++c) {
+    const V16 sum = even[c] + odd[c];
+    std::memcpy(o + 16 * c, &sum, sizeof(sum));
+  }
 }
 
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv_any(
@@ -173,23 +195,62 @@ void accumulate_pv(const float* p, const float* v, int64_t stride, int64_t n, in
   }
 }
 
-// s[j] = scale · q · k_j for the n key rows at keys (stride apart): one dot product per key,
-// D lanes wide, for tasks with too few query rows to pay for transposing a tile.
+// s[j] = scale · q · k_j for the n key rows at keys (stride apart), for tasks with too few query
+// rows to pay for transposing a tile. Sixteen keys at a time: key j's dot product is a V16 of
+// partial sums a[j], and four rounds of pairing (each adding halves of two vectors side by side)
+// fold the sixteen into one vector holding the sixteen scores in key order. Folding each a[j]
+// alone ends in a serial chain of scalar adds, which was most of decode attention's time.
 template <int D>
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void score_keys_fixed(
     const float* __restrict q, const float* __restrict keys, int64_t stride, int64_t n, float scale,
     float* __restrict s) {
-  constexpr int L = 16;  // partial sums: lanes of one vector, no cross-lane reduction per step
-  static_assert(D % L == 0);
-  for (int64_t j = 0; j < n; ++j) {
-    const float* kj = keys + j * stride;
-    for (int d0 = 0; d0 < D; d0 += 16) __builtin_prefetch(kj + kPrefetchRows * stride + d0);
-    float acc[L] = {};
-    for (int d0 = 0; d0 < D; d0 += L)
-      for (int l = 0; l < L; ++l) acc[l] += q[d0 + l] * kj[d0 + l];
-    for (int w = L / 2; w > 0; w /= 2)
-      for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
-    s[j] = acc[0] * scale;
+  static_assert(D % 16 == 0);
+  V16 qv[D / 16];
+#pragma GCC unroll 8
+  for (int c = 0; c < D / 16; ++c) qv[c] = *reinterpret_cast<const V16*>(q + 16 * c);
+  for (int64_t j0 = 0; j0 < n; j0 += 16) {
+    const int m = int(std::min<int64_t>(16, n - j0));
+    V16 a[16];
+#pragma GCC unroll 16
+    for (int j = 0; j < 16; ++j) {
+      // Past the last key (j ≥ m) the last one again: a lane computed and never stored.
+      const float* kj = keys + (j0 + std::min(j, m - 1)) * stride;
+      for (int d0 = 0; d0 < D; d0 += 16) __builtin_prefetch(kj + 16 * stride + d0);
+      a[j] = qv[0] * *reinterpret_cast<const V16*>(kj);
+#pragma GCC unroll 8
+      for (int c = 1; c < D / 16; ++c) a[j] += qv[c] * *reinterpret_cast<const V16*>(kj + 16 * c);
+    }
+    // b[i]: lanes 0-7 hold 8 partial sums of key i, lanes 8-15 of key i + 8.
+    V16 b[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i)
+      b[i] = __builtin_shufflevector(a[i], a[i + 8], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21,
+                                     22, 23) +
+             __builtin_shufflevector(a[i], a[i + 8], 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27,
+                                     28, 29, 30, 31);
+    // c[i]: four lanes each of keys i, i + 4, i + 8, i + 12.
+    V16 c[4];
+#pragma GCC unroll 8
+    for (int i = 0; i < 4; ++i)
+      c[i] = __builtin_shufflevector(b[i], b[i + 4], 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24,
+                                     25, 26, 27) +
+             __builtin_shufflevector(b[i], b[i + 4], 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28,
+                                     29, 30, 31);
+    // d[i]: two lanes each of keys i, i + 2, i + 4, ..., i + 14.
+    V16 d[2];
+#pragma GCC unroll 8
+    for (int i = 0; i < 2; ++i)
+      d[i] = __builtin_shufflevector(c[i], c[i + 2], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12,
+                                     13, 28, 29) +
+             __builtin_shufflevector(c[i], c[i + 2], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14,
+                                     15, 30, 31);
+    // Lane j: the whole dot product of key j.
+    const V16 e = (__builtin_shufflevector(d[0], d[1], 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26,
+                                           12, 28, 14, 30) +
+                   __builtin_shufflevector(d[0], d[1], 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27,
+                                           13, 29, 15, 31)) *
+                  scale;
+    std::memcpy(s + j0, &e, size_t(m) * sizeof(float));
   }
 }
 

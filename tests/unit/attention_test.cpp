@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -121,6 +122,8 @@ std::vector<Case> cases() {
       {4, 4, 3, 7, 7, 0, true, false, 0},          // d_head below a vector
       {6, 2, 17, 13, 13, 0, true, false, 5},       // GQA, odd width, padded rows
       {6, 3, 64, 1, 130, 129, true, false, 0},     // decoding: one query after 129 cached keys
+      {8, 2, 128, 1, 77, 76, true, false, 0},      // decoding, wide heads, keys not in 16s
+      {4, 2, 32, 1, 45, 44, true, true, 2},        // decoding, narrow heads, masked, padded
       {8, 1, 80, 5, 200, 195, true, false, 0},     // one kv head, queries at the end of the cache
       {2, 2, 33, 70, 70, 0, true, false, 0},       // keys across two tiles and a tail
       {4, 2, 16, 64, 64, 0, true, false, 0},       // exactly one tile
@@ -180,6 +183,31 @@ TEST(Attention, MixUsesPatternEntriesOutsideTheCausalTriangle) {
   pattern[0 * 3 + 2] = 1.0f;  // head 0, query 0 takes key 2 only
   attention_mix(pattern.data(), in.values(), z.data(), in.dims, pool);
   for (int d = 0; d < 8; ++d) EXPECT_EQ(z[size_t(d)], in.v[size_t(2 * in.stride + d)]);
+}
+
+TEST(Attention, AValueNoQuerySeesDoesNotReachTheOutput) {
+  // A non-finite value at the last position (a NaN the model made there) must leave the outputs
+  // of earlier queries, which are causally blind to it, exactly as if it were finite: 0 · NaN
+  // would be NaN. Decoding widths (64, 128) and a generic one (24).
+  ThreadPool pool(1);
+  for (const Case& c : std::vector<Case>{{6, 3, 64, 70, 70, 0, true, false, 0},
+                                         {4, 2, 128, 20, 20, 0, true, false, 0},
+                                         {4, 2, 24, 20, 20, 0, true, false, 0}}) {
+    Inputs in(c);
+    const Reference ref(in);
+    for (int64_t e = 0; e < in.stride; ++e)
+      in.v[size_t((c.k_len - 1) * in.stride + e)] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> z(ref.z.size());
+    attention_streaming(in.q.data(), in.keys(), in.values(), z.data(), in.dims, pool);
+    const size_t blind = size_t((c.q_len - 1) * c.n_heads * c.d_head);  // queries before the last
+    const std::vector<float> got(z.begin(), z.begin() + ptrdiff_t(blind));
+    EXPECT_TRUE(std::all_of(got.begin(), got.end(), [](float x) { return std::isfinite(x); }))
+        << label(c);
+    EXPECT_LT(
+        max_abs_diff(got, std::vector<double>(ref.z.begin(), ref.z.begin() + ptrdiff_t(blind))),
+        2e-5)
+        << label(c);
+  }
 }
 
 TEST(Attention, F16RowsEqualF32RowsRoundedToF16) {
