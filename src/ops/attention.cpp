@@ -108,16 +108,26 @@ std::pair<const float*, int64_t> load_values(const KvRows& v, int g, int d_head,
 template <int R>
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void score_tile_rows(
     const float* const* q, const float* kt, int d_head, float scale, float* s) {
-  float acc[R][kTile] = {};
+  constexpr int C = kTile / 16;
+  V16 acc[R][C] = {};  // in registers: the loops below unroll fully
   for (int d = 0; d < d_head; ++d) {
-    const float* kr = kt + d * kTile;
+    V16 k[C];
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) k[c] = *reinterpret_cast<const V16*>(kt + d * kTile + 16 * c);
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const float qd = q[r][d];
-      for (int j = 0; j < kTile; ++j) acc[r][j] += qd * kr[j];
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c) acc[r][c] += qd * k[c];
     }
   }
+#pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
-    for (int j = 0; j < kTile; ++j) s[r * kTile + j] = acc[r][j] * scale;
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c) {
+      const V16 out = acc[r][c] * scale;
+      std::memcpy(s + r * kTile + 16 * c, &out, sizeof(out));
+    }
 }
 
 void score_rows(const float* const* q, int rows, const float* kt, int d_head, float scale,
@@ -152,6 +162,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
   }
   auto add = [&](V16* acc, int64_t j) {
     const float* vj = v + j * stride;
+#pragma GCC unroll 8
     for (int d0 = 0; d0 < D; d0 += 16) __builtin_prefetch(vj + kPrefetchRows * stride + d0);
     const float pj = p[j];
     if (pj == 0.0f) return;
@@ -215,6 +226,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
     for (int j = 0; j < 16; ++j) {
       // Past the last key (j ≥ m) the last one again: a lane computed and never stored.
       const float* kj = keys + (j0 + std::min(j, m - 1)) * stride;
+#pragma GCC unroll 8
       for (int d0 = 0; d0 < D; d0 += 16) __builtin_prefetch(kj + 16 * stride + d0);
       a[j] = qv[0] * *reinterpret_cast<const V16*>(kj);
 #pragma GCC unroll 8
