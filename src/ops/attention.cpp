@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ops/exp_poly.h"
 #include "ops/f16_rows.h"
 #include "ops/softmax.h"
 #include "ops/vec.h"
@@ -61,29 +62,42 @@ struct Scratch {
   std::vector<float> kt;    // [d_head, kTile]  keys of a tile, transposed
   std::vector<float> kbuf;  // [kTile, d_head]  keys of a tile as rows (F16 cache, direct scoring)
   std::vector<float> vbuf;  // [kTile, d_head]  values of a tile (F16 cache only)
-  std::vector<float> row;   // [d_head]         one converted key row
   std::vector<float> s;     // [kScoreRows, kTile] scores / probabilities of a few rows
   explicit Scratch(int d_head)
       : kt(size_t(d_head) * kTile),
         kbuf(size_t(d_head) * kTile),
         vbuf(size_t(d_head) * kTile),
-        row(size_t(d_head)),
         s(size_t(kScoreRows) * kTile) {}
 };
 
-// Keys [j0, j0 + n) of kv head g, as f32, into kt [d_head, kTile]; columns ≥ n are zero.
-void load_keys(const KvRows& k, int g, int d_head, int64_t j0, int64_t n, Scratch& sc) {
-  for (int64_t j = 0; j < n; ++j) {
-    const int64_t off = (j0 + j) * k.stride + int64_t(g) * d_head;
-    const float* row = static_cast<const float*>(k.data) + off;
-    if (k.dtype == DType::F16) {
-      from_f16_rows(static_cast<const uint16_t*>(k.data) + off, sc.row.data(), d_head);
-      row = sc.row.data();
+// kt [d_head, kTile] = rows [n, d_head] (stride apart) transposed, columns ≥ n zero; d_head a
+// multiple of 16. Blocks of 16 keys × 16 dimensions, each transposed in registers by four rounds
+// of pairing vectors i and i + 8 into 2i and 2i + 1 (lane k of each half to lanes 2k and 2k + 1):
+// a round rotates the 8 bits of (vector, lane) left by one, so four swap them.
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void transpose_tile(
+    const float* rows, int64_t stride, int64_t n, int d_head, float* kt) {
+  for (int64_t j0 = 0; j0 < kTile; j0 += 16)
+    for (int d0 = 0; d0 < d_head; d0 += 16) {
+      V16 v[16];
+#pragma GCC unroll 16
+      for (int r = 0; r < 16; ++r)
+        v[r] = j0 + r < n ? *reinterpret_cast<const V16*>(rows + (j0 + r) * stride + d0) : V16{};
+#pragma GCC unroll 4
+      for (int round = 0; round < 4; ++round) {
+        V16 w[16];
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; ++i) {
+          w[2 * i] = __builtin_shufflevector(v[i], v[i + 8], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5,
+                                             21, 6, 22, 7, 23);
+          w[2 * i + 1] = __builtin_shufflevector(v[i], v[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12,
+                                                 28, 13, 29, 14, 30, 15, 31);
+        }
+#pragma GCC unroll 16
+        for (int r = 0; r < 16; ++r) v[r] = w[r];
+      }
+#pragma GCC unroll 16
+      for (int c = 0; c < 16; ++c) std::memcpy(kt + (d0 + c) * kTile + j0, &v[c], sizeof(V16));
     }
-    for (int d = 0; d < d_head; ++d) sc.kt[size_t(d) * kTile + size_t(j)] = row[d];
-  }
-  for (int d = 0; d < d_head; ++d)
-    std::fill(sc.kt.begin() + d * kTile + n, sc.kt.begin() + (d + 1) * kTile, 0.0f);
 }
 
 // Rows [j0, j0 + n) of kv head g (keys or values) as f32: a pointer and the stride between rows.
@@ -96,6 +110,16 @@ std::pair<const float*, int64_t> rows_f32(const KvRows& kv, int g, int d_head, i
     from_f16_rows(static_cast<const uint16_t*>(kv.data) + off + j * kv.stride,
                   buf.data() + j * d_head, d_head);
   return {buf.data(), d_head};
+}
+
+// Keys [j0, j0 + n) of kv head g, as f32, into kt [d_head, kTile]; columns ≥ n are zero.
+void load_keys(const KvRows& k, int g, int d_head, int64_t j0, int64_t n, Scratch& sc) {
+  const auto [rows, stride] = rows_f32(k, g, d_head, j0, n, sc.kbuf);
+  if (d_head % 16 == 0) return transpose_tile(rows, stride, n, d_head, sc.kt.data());
+  for (int64_t j = 0; j < n; ++j)
+    for (int d = 0; d < d_head; ++d) sc.kt[size_t(d) * kTile + size_t(j)] = rows[j * stride + d];
+  for (int d = 0; d < d_head; ++d)
+    std::fill(sc.kt.begin() + d * kTile + n, sc.kt.begin() + (d + 1) * kTile, 0.0f);
 }
 
 std::pair<const float*, int64_t> load_values(const KvRows& v, int g, int d_head, int64_t j0,
@@ -306,7 +330,7 @@ void absorb_tile(float* s, int64_t n, const float* v, int64_t v_stride, int d_he
   const float tile_max = max_value(s, n);
   if (tile_max == kNegInf) return;
   const float m_new = std::max(m, tile_max);
-  const float c = std::exp(m - m_new);
+  const float c = m_new == m ? 1.0f : exp_poly(m - m_new);  // 0 for the first tile (m = −inf)
   const float sum = exp_shift_sum(s, n, m_new);
   if (c != 1.0f) scale(c, o, d_head);
   l = l * c + sum;
