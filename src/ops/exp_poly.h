@@ -13,7 +13,9 @@ namespace gb::ops {
 inline float exp_poly(float x) {
   constexpr float kLog2e = 1.44269504f, kLn2Hi = 0.693145752f, kLn2Lo = 1.42860677e-6f;
   const float xc = x > 88.0f ? 88.0f : (x < -87.0f ? -87.0f : x);
-  const float n = __builtin_floorf(xc * kLog2e + 0.5f);
+  // rint, not floor(t + 0.5): GCC keeps floorf a library call (so the loop scalar) unless
+  // -fno-trapping-math; rint becomes one vector rounding instruction.
+  const float n = __builtin_rintf(xc * kLog2e);
   const float r = (xc - n * kLn2Hi) - n * kLn2Lo;
   float p = 1.0f / 720;
   p = p * r + 1.0f / 120;
