@@ -12,6 +12,7 @@
 #include "ops/exp_poly.h"
 #include "ops/f16_rows.h"
 #include "ops/softmax.h"
+#include "ops/v16.h"
 #include "ops/vec.h"
 
 namespace gb::ops {
@@ -23,10 +24,6 @@ constexpr int kBlockRows = 32;    // query rows (positions × heads of a group) 
 constexpr int kDirectRows = 8;    // tasks with fewer rows score keys without transposing them
 constexpr int kScoreRows = 4;     // query rows scored together against a transposed tile
 constexpr int kPrefetchRows = 8;  // cache rows ahead that the row loops ask the memory for
-
-// 16 floats loaded from any address (the vector extension type; each target clone lowers it to
-// its own registers: one zmm, two ymm or four xmm).
-using V16 = float __attribute__((vector_size(64), aligned(4)));
 
 // Number of keys query i may see.
 int64_t visible_keys(const AttentionDims& d, int64_t i) {
@@ -81,7 +78,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void tran
       V16 v[16];
 #pragma GCC unroll 16
       for (int r = 0; r < 16; ++r)
-        v[r] = j0 + r < n ? *reinterpret_cast<const V16*>(rows + (j0 + r) * stride + d0) : V16{};
+        v[r] = j0 + r < n ? load16(rows + (j0 + r) * stride + d0) : V16{};
 #pragma GCC unroll 4
       for (int round = 0; round < 4; ++round) {
         V16 w[16];
@@ -96,7 +93,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void tran
         for (int r = 0; r < 16; ++r) v[r] = w[r];
       }
 #pragma GCC unroll 16
-      for (int c = 0; c < 16; ++c) std::memcpy(kt + (d0 + c) * kTile + j0, &v[c], sizeof(V16));
+      for (int c = 0; c < 16; ++c) store16(kt + (d0 + c) * kTile + j0, v[c]);
     }
 }
 
@@ -137,7 +134,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
   for (int d = 0; d < d_head; ++d) {
     V16 k[C];
 #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) k[c] = *reinterpret_cast<const V16*>(kt + d * kTile + 16 * c);
+    for (int c = 0; c < C; ++c) k[c] = load16(kt + d * kTile + 16 * c);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const float qd = q[r][d];
@@ -149,8 +146,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c) {
-      const V16 out = acc[r][c] * scale;
-      std::memcpy(s + r * kTile + 16 * c, &out, sizeof(out));
+      store16(s + r * kTile + 16 * c, acc[r][c] * scale);
     }
 }
 
@@ -181,7 +177,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
   V16 even[C], odd[C];
 #pragma GCC unroll 8
   for (int c = 0; c < C; ++c) {
-    even[c] = *reinterpret_cast<const V16*>(o + 16 * c);
+    even[c] = load16(o + 16 * c);
     odd[c] = V16{};
   }
   auto add = [&](V16* acc, int64_t j) {
@@ -191,7 +187,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
     const float pj = p[j];
     if (pj == 0.0f) return;
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) acc[c] += pj * *reinterpret_cast<const V16*>(vj + 16 * c);
+    for (int c = 0; c < C; ++c) acc[c] += pj * load16(vj + 16 * c);
   };
   int64_t j = 0;
   for (; j + 2 <= n; j += 2) {
@@ -201,8 +197,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
   if (j < n) add(even, j);
 #pragma GCC unroll 8
   for (int c = 0; c < C; ++c) {
-    const V16 sum = even[c] + odd[c];
-    std::memcpy(o + 16 * c, &sum, sizeof(sum));
+    store16(o + 16 * c, even[c] + odd[c]);
   }
 }
 
@@ -242,7 +237,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
   static_assert(D % 16 == 0);
   V16 qv[D / 16];
 #pragma GCC unroll 8
-  for (int c = 0; c < D / 16; ++c) qv[c] = *reinterpret_cast<const V16*>(q + 16 * c);
+  for (int c = 0; c < D / 16; ++c) qv[c] = load16(q + 16 * c);
   for (int64_t j0 = 0; j0 < n; j0 += 16) {
     const int m = int(std::min<int64_t>(16, n - j0));
     V16 a[16];
@@ -252,9 +247,9 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
       const float* kj = keys + (j0 + std::min(j, m - 1)) * stride;
 #pragma GCC unroll 8
       for (int d0 = 0; d0 < D; d0 += 16) __builtin_prefetch(kj + 16 * stride + d0);
-      a[j] = qv[0] * *reinterpret_cast<const V16*>(kj);
+      a[j] = qv[0] * load16(kj);
 #pragma GCC unroll 8
-      for (int c = 1; c < D / 16; ++c) a[j] += qv[c] * *reinterpret_cast<const V16*>(kj + 16 * c);
+      for (int c = 1; c < D / 16; ++c) a[j] += qv[c] * load16(kj + 16 * c);
     }
     // b[i]: lanes 0-7 hold 8 partial sums of key i, lanes 8-15 of key i + 8.
     V16 b[8];

@@ -2,7 +2,28 @@
 
 #include <cmath>
 
+#include "ops/v16.h"
+
 namespace gb::ops {
+namespace {
+
+// (v[i], v[i + half]) rotated by the angle of cos c[i], sin s[i], for i < half.
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void rotate_halves(
+    float* v, const float* c, const float* s, int half) {
+  int i = 0;
+  for (; i + 16 <= half; i += 16) {
+    const V16 a = load16(v + i), b = load16(v + i + half), ci = load16(c + i), si = load16(s + i);
+    store16(v + i, a * ci - b * si);
+    store16(v + i + half, b * ci + a * si);
+  }
+  for (; i < half; ++i) {
+    const float a = v[i], b = v[i + half];
+    v[i] = a * c[i] - b * s[i];
+    v[i + half] = b * c[i] + a * s[i];
+  }
+}
+
+}  // namespace
 
 Rope::Rope(int dims, float base) : dims_(dims), inv_freq_(size_t(dims / 2)) {
   // As Hugging Face computes it: 1 / base^(2i/dims) in f32.
@@ -31,14 +52,7 @@ void Rope::apply(float* x, int64_t n_pos, int n_heads, int d_head, int64_t pos0)
   for (int64_t p = 0; p < n_pos; ++p) {
     const float* c = cos_.data() + (pos0 + p) * half;
     const float* s = sin_.data() + (pos0 + p) * half;
-    for (int h = 0; h < n_heads; ++h) {
-      float* v = x + (p * n_heads + h) * d_head;
-      for (int i = 0; i < half; ++i) {
-        const float a = v[i], b = v[i + half];
-        v[i] = a * c[i] - b * s[i];
-        v[i + half] = b * c[i] + a * s[i];
-      }
-    }
+    for (int h = 0; h < n_heads; ++h) rotate_halves(x + (p * n_heads + h) * d_head, c, s, half);
   }
 }
 
