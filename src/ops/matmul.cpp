@@ -107,26 +107,31 @@ struct XScratch {
   std::vector<uint16_t> b16;  // [m, k]
 };
 
+// v holds at least n elements. Never shrunk: a vector shrunk by resize and grown again
+// zero-fills the regrown part, and the operands alternate between widths (768, 2048, ...).
+template <typename T>
+T* at_least(std::vector<T>& v, int64_t n) {
+  if (v.size() < size_t(n)) v.resize(size_t(n));
+  return v.data();
+}
+
 void prepare_x(const Kernels& kt, XFormat format, const float* x, int64_t m, int64_t k,
                ThreadPool& pool, Product& p) {
   thread_local XScratch scratch;
   const int64_t nb = k / kQuantBlock;
   if (format == XFormat::Q8) {
-    scratch.d.resize(size_t(m * nb));
-    scratch.q.resize(size_t(m * k));
-    scratch.s.resize(size_t(m * nb));
-    float* d = scratch.d.data();
-    int8_t* q = scratch.q.data();
-    int32_t* s = scratch.s.data();
+    float* d = at_least(scratch.d, m * nb);
+    int8_t* q = at_least(scratch.q, m * k);
+    int32_t* s = at_least(scratch.s, m * nb);
     pool.parallel_for(m, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i)
         kt.quantize_q8(x + i * k, k, d + i * nb, q + i * k, s + i * nb);
     });
     p.xq = {.d = d, .q = q, .s = s};
   } else if (format == XFormat::BF16) {
-    scratch.b16.resize(size_t(m * k));
-    kt.to_bf16(x, m * k, scratch.b16.data());
-    p.xb = scratch.b16.data();
+    uint16_t* xb = at_least(scratch.b16, m * k);
+    kt.to_bf16(x, m * k, xb);
+    p.xb = xb;
   }
 }
 
@@ -159,12 +164,12 @@ void sgemm_product(const Kernels& kt, const float* x, int64_t m, const WeightMat
   pool.parallel_for(
       n,
       [&](int64_t r0, int64_t r1) {
-        thread_local std::vector<float> panel;  // [kPanelRows, k]
-        panel.resize(size_t(kPanelRows * k));
+        thread_local std::vector<float> scratch;
+        float* panel = at_least(scratch, kPanelRows * k);  // [kPanelRows, k]
         for (int64_t p0 = r0; p0 < r1; p0 += kPanelRows) {
           const int64_t p1 = std::min(r1, p0 + kPanelRows);
-          for (int64_t r = p0; r < p1; ++r) to_f32(w.row(r), panel.data() + (r - p0) * k, k);
-          sgemm_rows(x, m, k, panel.data(), bias, y, n, p0, p1);
+          for (int64_t r = p0; r < p1; ++r) to_f32(w.row(r), panel + (r - p0) * k, k);
+          sgemm_rows(x, m, k, panel, bias, y, n, p0, p1);
         }
       },
       kRowGrain);
