@@ -225,6 +225,67 @@ void accumulate_pv(const float* p, const float* v, int64_t stride, int64_t n, in
   }
 }
 
+// o[r][D] += Σ_{j<n} p[r][j] · v_j for R rows (p rows kTile apart): each value row loaded serves R
+// rows, whose R · D/16 sums stay in registers. Zero weights are skipped as above.
+template <int D, int R>
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv_rows(
+    const float* __restrict p, const float* __restrict v, int64_t stride, int64_t n,
+    float* __restrict o) {
+  constexpr int C = D / 16;
+  V16 acc[R][C];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[r][c] = load16(o + r * D + 16 * c);
+  for (int64_t j = 0; j < n; ++j) {
+    V16 vj[C];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) vj[c] = load16(v + j * stride + 16 * c);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const float pj = p[r * kTile + j];
+      if (pj == 0.0f) continue;
+#pragma GCC unroll 8
+      for (int c = 0; c < C; ++c) acc[r][c] += pj * vj[c];
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) store16(o + r * D + 16 * c, acc[r][c]);
+}
+
+// accumulate_pv for nr rows at once (p rows kTile apart, o rows D apart): four or two rows per
+// pass, as many as keep the sums in sixteen registers.
+template <int D>
+void accumulate_pv_block_fixed(const float* p, int nr, const float* v, int64_t stride, int64_t n,
+                               float* o) {
+  constexpr int kRows = D <= 64 ? 4 : 2;
+  int r = 0;
+  for (; r + kRows <= nr; r += kRows)
+    accumulate_pv_rows<D, kRows>(p + r * kTile, v, stride, n, o + r * D);
+  if (kRows == 4 && r + 2 <= nr) {
+    accumulate_pv_rows<D, 2>(p + r * kTile, v, stride, n, o + r * D);
+    r += 2;
+  }
+  if (r < nr) accumulate_pv_fixed<D>(p + r * kTile, v, stride, n, o + r * D);
+}
+
+void accumulate_pv_block(const float* p, int nr, const float* v, int64_t stride, int64_t n,
+                         int d_head, float* o) {
+  switch (d_head) {
+    case 32:
+      return accumulate_pv_block_fixed<32>(p, nr, v, stride, n, o);
+    case 64:
+      return accumulate_pv_block_fixed<64>(p, nr, v, stride, n, o);
+    case 128:
+      return accumulate_pv_block_fixed<128>(p, nr, v, stride, n, o);
+    default:
+      for (int r = 0; r < nr; ++r)
+        accumulate_pv_any(p + r * kTile, v, stride, n, d_head, o + r * d_head);
+  }
+}
+
 // s[j] = scale · q · k_j for the n key rows at keys (stride apart), for tasks with too few query
 // rows to pay for transposing a tile. Sixteen keys at a time: key j's dot product is a V16 of
 // partial sums a[j], and four rounds of pairing (each adding halves of two vectors side by side)
@@ -318,19 +379,21 @@ void mask_scores(int64_t i, int64_t j0, int64_t n, const AttentionDims& d, float
   }
 }
 
-// One row's online-softmax step over a tile of n scores s (overwritten with their exponentials):
-// running max m, sum l and unnormalised output o [d_head] rescaled, then the tile's values added.
-void absorb_tile(float* s, int64_t n, const float* v, int64_t v_stride, int d_head, float& m,
-                 float& l, float* o) {
+// One row's online-softmax step over a tile of n scores s, overwritten with their exponentials
+// (zeros when the row sees none of the tile's keys): running max m, sum l and unnormalised output
+// o [d_head] rescaled. The tile's values are added to o afterwards (accumulate_pv_block).
+void softmax_step(float* s, int64_t n, int d_head, float& m, float& l, float* o) {
   const float tile_max = max_value(s, n);
-  if (tile_max == kNegInf) return;
+  if (tile_max == kNegInf) {
+    std::fill(s, s + n, 0.0f);
+    return;
+  }
   const float m_new = std::max(m, tile_max);
   const float c = m_new == m ? 1.0f : exp_poly(m - m_new);  // 0 for the first tile (m = −inf)
   const float sum = exp_shift_sum(s, n, m_new);
   if (c != 1.0f) scale(c, o, d_head);
   l = l * c + sum;
   m = m_new;
-  accumulate_pv(s, v, v_stride, n, d_head, o);
 }
 
 // Keys that some query of [i0, i1) sees.
@@ -377,8 +440,9 @@ void stream_task(const float* q, const KvRows& k, const KvRows& v, float* z, con
         float* s = sc.s.data() + (r - r0) * kTile;
         if (direct) score_keys(q_row(r), keys.first, keys.second, n, dh, d.scale, s);
         mask_scores(i, j0, n, d, s);
-        absorb_tile(s, n, vt, v_stride, dh, m[r], l[r], o + r * dh);
+        softmax_step(s, n, dh, m[r], l[r], o + r * dh);
       }
+      accumulate_pv_block(sc.s.data(), nr, vt, v_stride, n, dh, o + r0 * dh);
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
