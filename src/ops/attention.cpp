@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -164,6 +165,25 @@ void score_rows(const float* const* q, int rows, const float* kt, int d_head, fl
   }
 }
 
+// Calls f(std::integral_constant<int, D>{}) when the head width D has kernels of fixed size (32,
+// 64, 128) and returns true; false for any other width, which the general kernels take.
+template <typename F>
+bool with_fixed_width(int d_head, F&& f) {
+  switch (d_head) {
+    case 32:
+      f(std::integral_constant<int, 32>{});
+      return true;
+    case 64:
+      f(std::integral_constant<int, 64>{});
+      return true;
+    case 128:
+      f(std::integral_constant<int, 128>{});
+      return true;
+    default:
+      return false;
+  }
+}
+
 // o[d_head] += Σ_{j<n} p[j] · v_j, v_j at v + j·stride. Zero weights are skipped (a key a query
 // must not see adds nothing, even where its value is not finite).
 // With D fixed the D sums live in registers for the whole tile (the general form loads and stores
@@ -213,16 +233,9 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
 
 void accumulate_pv(const float* p, const float* v, int64_t stride, int64_t n, int d_head,
                    float* o) {
-  switch (d_head) {
-    case 32:
-      return accumulate_pv_fixed<32>(p, v, stride, n, o);
-    case 64:
-      return accumulate_pv_fixed<64>(p, v, stride, n, o);
-    case 128:
-      return accumulate_pv_fixed<128>(p, v, stride, n, o);
-    default:
-      return accumulate_pv_any(p, v, stride, n, d_head, o);
-  }
+  if (!with_fixed_width(
+          d_head, [&](auto D) { accumulate_pv_fixed<decltype(D)::value>(p, v, stride, n, o); }))
+    accumulate_pv_any(p, v, stride, n, d_head, o);
 }
 
 // o[r][D] += Σ_{j<n} p[r][j] · v_j for R rows (p rows kTile apart): each value row loaded serves R
@@ -273,17 +286,12 @@ void accumulate_pv_block_fixed(const float* p, int nr, const float* v, int64_t s
 
 void accumulate_pv_block(const float* p, int nr, const float* v, int64_t stride, int64_t n,
                          int d_head, float* o) {
-  switch (d_head) {
-    case 32:
-      return accumulate_pv_block_fixed<32>(p, nr, v, stride, n, o);
-    case 64:
-      return accumulate_pv_block_fixed<64>(p, nr, v, stride, n, o);
-    case 128:
-      return accumulate_pv_block_fixed<128>(p, nr, v, stride, n, o);
-    default:
-      for (int r = 0; r < nr; ++r)
-        accumulate_pv_any(p + r * kTile, v, stride, n, d_head, o + r * d_head);
-  }
+  if (with_fixed_width(d_head, [&](auto D) {
+        accumulate_pv_block_fixed<decltype(D)::value>(p, nr, v, stride, n, o);
+      }))
+    return;
+  for (int r = 0; r < nr; ++r)
+    accumulate_pv_any(p + r * kTile, v, stride, n, d_head, o + r * d_head);
 }
 
 // s[j] = scale · q · k_j for the n key rows at keys (stride apart), for tasks with too few query
@@ -357,16 +365,10 @@ void score_keys_any(const float* q, const float* keys, int64_t stride, int64_t n
 
 void score_keys(const float* q, const float* keys, int64_t stride, int64_t n, int d_head,
                 float scale, float* s) {
-  switch (d_head) {
-    case 32:
-      return score_keys_fixed<32>(q, keys, stride, n, scale, s);
-    case 64:
-      return score_keys_fixed<64>(q, keys, stride, n, scale, s);
-    case 128:
-      return score_keys_fixed<128>(q, keys, stride, n, scale, s);
-    default:
-      return score_keys_any(q, keys, stride, n, d_head, scale, s);
-  }
+  if (!with_fixed_width(d_head, [&](auto D) {
+        score_keys_fixed<decltype(D)::value>(q, keys, stride, n, scale, s);
+      }))
+    score_keys_any(q, keys, stride, n, d_head, scale, s);
 }
 
 // Scores s[0, n) of query i against keys [j0, j0 + n): −inf past what i sees, plus the mask.
