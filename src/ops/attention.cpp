@@ -231,32 +231,38 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
   }
 }
 
-void accumulate_pv(const float* p, const float* v, int64_t stride, int64_t n, int d_head,
-                   float* o) {
-  if (!with_fixed_width(
-          d_head, [&](auto D) { accumulate_pv_fixed<decltype(D)::value>(p, v, stride, n, o); }))
-    accumulate_pv_any(p, v, stride, n, d_head, o);
-}
+// The query rows one pass over a tile of values serves: row u's weights p[u][0, n) and output
+// o[u][d_head].
+struct PvRows {
+  static constexpr int kMax = kBlockRows;
+  const float* p[kMax];
+  float* o[kMax];
+  int count = 0;
+  void add(const float* weights, float* out) {
+    p[count] = weights;
+    o[count] = out;
+    ++count;
+  }
+};
 
-// o[r][D] += Σ_{j<n} p[r][j] · v_j for R rows (p rows kTile apart): each value row loaded serves R
-// rows, whose R · D/16 sums stay in registers. Zero weights are skipped as above.
+// o[u][D] += Σ_{j<n} p[u][j] · v_j for R rows: each value row loaded serves R rows, whose R · D/16
+// sums stay in registers. Zero weights are skipped as above.
 template <int D, int R>
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv_rows(
-    const float* __restrict p, const float* __restrict v, int64_t stride, int64_t n,
-    float* __restrict o) {
+    const float* const* p, const float* __restrict v, int64_t stride, int64_t n, float* const* o) {
   constexpr int C = D / 16;
   V16 acc[R][C];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) acc[r][c] = load16(o + r * D + 16 * c);
+    for (int c = 0; c < C; ++c) acc[r][c] = load16(o[r] + 16 * c);
   for (int64_t j = 0; j < n; ++j) {
     V16 vj[C];
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) vj[c] = load16(v + j * stride + 16 * c);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      const float pj = p[r * kTile + j];
+      const float pj = p[r][j];
       if (pj == 0.0f) continue;
 #pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] += pj * vj[c];
@@ -265,33 +271,32 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) store16(o + r * D + 16 * c, acc[r][c]);
+    for (int c = 0; c < C; ++c) store16(o[r] + 16 * c, acc[r][c]);
 }
 
-// accumulate_pv for nr rows at once (p rows kTile apart, o rows D apart): four or two rows per
-// pass, as many as keep the sums in sixteen registers.
+// accumulate_pv for every row of rows: four or two at a time, as many as keep the sums in sixteen
+// registers, the last one alone.
 template <int D>
-void accumulate_pv_block_fixed(const float* p, int nr, const float* v, int64_t stride, int64_t n,
-                               float* o) {
+void accumulate_pv_block_fixed(const PvRows& rows, const float* v, int64_t stride, int64_t n) {
   constexpr int kRows = D <= 64 ? 4 : 2;
   int r = 0;
-  for (; r + kRows <= nr; r += kRows)
-    accumulate_pv_rows<D, kRows>(p + r * kTile, v, stride, n, o + r * D);
-  if (kRows == 4 && r + 2 <= nr) {
-    accumulate_pv_rows<D, 2>(p + r * kTile, v, stride, n, o + r * D);
+  for (; r + kRows <= rows.count; r += kRows)
+    accumulate_pv_rows<D, kRows>(rows.p + r, v, stride, n, rows.o + r);
+  if (kRows == 4 && r + 2 <= rows.count) {
+    accumulate_pv_rows<D, 2>(rows.p + r, v, stride, n, rows.o + r);
     r += 2;
   }
-  if (r < nr) accumulate_pv_fixed<D>(p + r * kTile, v, stride, n, o + r * D);
+  if (r < rows.count) accumulate_pv_fixed<D>(rows.p[r], v, stride, n, rows.o[r]);
 }
 
-void accumulate_pv_block(const float* p, int nr, const float* v, int64_t stride, int64_t n,
-                         int d_head, float* o) {
+void accumulate_pv_block(const PvRows& rows, const float* v, int64_t stride, int64_t n,
+                         int d_head) {
   if (with_fixed_width(d_head, [&](auto D) {
-        accumulate_pv_block_fixed<decltype(D)::value>(p, nr, v, stride, n, o);
+        accumulate_pv_block_fixed<decltype(D)::value>(rows, v, stride, n);
       }))
     return;
-  for (int r = 0; r < nr; ++r)
-    accumulate_pv_any(p + r * kTile, v, stride, n, d_head, o + r * d_head);
+  for (int r = 0; r < rows.count; ++r)
+    accumulate_pv_any(rows.p[r], v, stride, n, d_head, rows.o[r]);
 }
 
 // s[j] = scale · q · k_j for the n key rows at keys (stride apart), for tasks with too few query
@@ -444,7 +449,9 @@ void stream_task(const float* q, const KvRows& k, const KvRows& v, float* z, con
         mask_scores(i, j0, n, d, s);
         softmax_step(s, n, dh, m[r], l[r], o + r * dh);
       }
-      accumulate_pv_block(sc.s.data(), nr, vt, v_stride, n, dh, o + r0 * dh);
+      PvRows pv;
+      for (int u = 0; u < nr; ++u) pv.add(sc.s.data() + u * kTile, o + (r0 + u) * dh);
+      accumulate_pv_block(pv, vt, v_stride, n, dh);
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
@@ -564,17 +571,26 @@ void attention_mix(const float* pattern, const KvRows& v, float* z, const Attent
       }
       for (int64_t j0 = 0; j0 < d.k_len; j0 += kTile) {
         const int64_t n = std::min<int64_t>(kTile, d.k_len - j0);
-        bool loaded = false;
-        std::pair<const float*, int64_t> vt;
+        // The rows with weight on some key of the tile, PvRows::kMax at a time (a task has more
+        // rows only when more than that many query heads share a kv head); the tile's values
+        // are loaded for the first of them.
+        PvRows pv;
+        std::pair<const float*, int64_t> vt{nullptr, 0};
+        auto flush = [&] {
+          if (pv.count == 0) return;
+          if (!vt.first) vt = load_values(v, t.g, dh, j0, n, sc);
+          accumulate_pv_block(pv, vt.first, vt.second, n, dh);
+          pv.count = 0;
+        };
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t i = t.i0 + r / group;
           const int h = t.g * group + int(r % group);
           const float* p = pattern + (int64_t(h) * d.q_len + i) * d.k_len + j0;
-          if (std::all_of(p, p + n, [](float x) { return x == 0.0f; })) continue;
-          if (!loaded) vt = load_values(v, t.g, dh, j0, n, sc);
-          loaded = true;
-          accumulate_pv(p, vt.first, vt.second, n, dh, z + (i * d.n_heads + h) * dh);
+          if (std::none_of(p, p + n, [](float x) { return x != 0.0f; })) continue;
+          pv.add(p, z + (i * d.n_heads + h) * dh);
+          if (pv.count == PvRows::kMax) flush();
         }
+        flush();
       }
     }
   });

@@ -131,6 +131,7 @@ std::vector<Case> cases() {
       {3, 3, 24, 9, 31, 0, false, true, 0},        // cross-attention style: mask, not causal
       {4, 4, 32, 40, 40, 0, true, true, 3},        // causal and a mask
       {12, 4, 64, 100, 300, 200, true, false, 0},  // more query blocks than threads
+      {40, 1, 16, 3, 70, 67, true, false, 0},      // 40 query heads on one kv head: 40-row tasks
   };
 }
 
