@@ -4,6 +4,8 @@
 # so that drifts of a shared machine hit both alike; prints the median ratio per test.
 # Needs the two builds of bench/run.sh (build-bench/hooks, build-bench/nohooks).
 # Usage: bench/hooks_ab.sh MODEL [ROUNDS=12] [THREADS=1]
+# With HOOKS_AB_JSON=FILE it also writes the medians there as JSON (bench/run.sh does, for the
+# report's "<= 1% slower" target).
 set -euo pipefail
 if [[ $# -lt 1 || $# -gt 3 ]]; then
   echo "usage: $0 MODEL [ROUNDS] [THREADS]" >&2
@@ -22,14 +24,19 @@ for i in $(seq 1 "$rounds"); do
       --repeats 3 --mode none --json 2>/dev/null >"$out/$v.$i.json"
   done
 done
-/usr/bin/python3 - "$out" "$rounds" <<'PY'
+/usr/bin/python3 - "$out" "$rounds" "$threads" "${HOOKS_AB_JSON:-}" <<'PY'
 import json, statistics, sys
-out, n = sys.argv[1], int(sys.argv[2])
+out, n, threads, json_path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 def speed(v, i, kind):
     with open(f"{out}/{v}.{i}.json") as f:
         return next(r["tokens_per_s"] for r in json.load(f)["results"] if r["kind"] == kind)
+medians = {}
 for kind in ("prefill", "decode"):
     ratios = [speed("hooks", i, kind) / speed("nohooks", i, kind) for i in range(1, n + 1)]
-    print(f"{kind}: hooks in / compiled out, median {statistics.median(ratios):.4f} "
+    medians[kind] = statistics.median(ratios)
+    print(f"{kind}: hooks in / compiled out, median {medians[kind]:.4f} "
           f"(rounds {min(ratios):.3f} .. {max(ratios):.3f}, {n} rounds)")
+if json_path:
+    with open(json_path, "w") as f:
+        json.dump({"threads": threads, "rounds": n, "median": medians}, f)
 PY
