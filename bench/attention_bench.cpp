@@ -10,7 +10,6 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -18,6 +17,7 @@
 #include "ops/attention.h"
 #include "ops/f16_rows.h"
 #include "random_normal.h"
+#include "timed_loop.h"
 
 namespace gb {
 namespace {
@@ -60,18 +60,13 @@ void decode(benchmark::State& state, DType type, int64_t k_len) {
   d.q_pos0 = k_len - 1;
   d.scale = 0.125f;
   ThreadPool pool(1);
-  size_t i = 0;
-  double best = 1e30;
-  for (auto _ : state) {
-    const LayerCache& c = caches[i++ % layers];
-    const bool f16 = type == DType::F16;
+  const bool f16 = type == DType::F16;
+  const double best = bench::timed_loop(state, [&](int64_t i) {
+    const LayerCache& c = caches[size_t(i) % layers];
     const ops::KvRows k{f16 ? static_cast<const void*>(c.k16.data()) : c.k32.data(), type, width};
     const ops::KvRows v{f16 ? static_cast<const void*>(c.v16.data()) : c.v32.data(), type, width};
-    const auto t0 = std::chrono::steady_clock::now();
     ops::attention_streaming(q.data(), k, v, z.data(), d, pool);
-    best = std::min(best,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
+  });
   state.counters["ns_per_key"] = best * 1e9 / double(k_len * kHeads);
   state.counters["GB_per_s"] = double(layer_bytes) / best / 1e9;
 }

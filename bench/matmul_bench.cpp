@@ -20,7 +20,6 @@
 #include <cblas.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -30,6 +29,7 @@
 #include "core/error.h"
 #include "ops/matmul.h"
 #include "random_normal.h"
+#include "timed_loop.h"
 
 namespace gb {
 namespace {
@@ -97,22 +97,6 @@ struct Weights {
   }
 };
 
-// Runs `call(i)` in the benchmark loop; returns the wall seconds of the fastest call. The counters
-// use it rather than the mean (the Time column) so that other processes on a shared machine
-// disturb them less.
-template <typename Call>
-double timed_loop(benchmark::State& state, Call&& call) {
-  int64_t i = 0;
-  double best = 1e30;
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    call(i++);
-    const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-    best = std::min(best, dt.count());
-  }
-  return best;
-}
-
 // ---- memory bandwidth ---------------------------------------------------------------------
 
 // Σ of n 64-bit words with 4 independent 16-byte accumulators (GCC vector extension: plain SSE2
@@ -139,7 +123,7 @@ void membw(benchmark::State& state, int threads) {
   static const std::vector<uint64_t> buf(kColdBytes / 8, 1);
   ThreadPool& tp = pool(threads);
   std::atomic<uint64_t> sink{0};
-  const double sec = timed_loop(state, [&](int64_t call) {
+  const double sec = bench::timed_loop(state, [&](int64_t call) {
     const uint64_t* win = buf.data() + (call % kWindows) * kWindow;
     tp.parallel_for(
         kWindow, [&](int64_t b, int64_t e) { sink += stream_sum(win + b, e - b); }, 1024);
@@ -157,7 +141,7 @@ void openblas_sgemv(benchmark::State& state, Shape s, int threads) {
   const auto x = bench::random_normal(size_t(s.k), 2);
   std::vector<float> y(size_t(s.n));
   openblas_set_num_threads(threads);
-  const double sec = timed_loop(state, [&](int64_t i) {
+  const double sec = bench::timed_loop(state, [&](int64_t i) {
     cblas_sgemv(CblasRowMajor, CblasNoTrans, int(s.n), int(s.k), 1.0f,
                 static_cast<const float*>(w.at(i).data), int(s.k), x.data(), 1, 0.0f, y.data(), 1);
   });
@@ -172,7 +156,7 @@ void gemv(benchmark::State& state, Variant v, ops::Isa isa, Shape s, int threads
   const auto x = bench::random_normal(size_t(s.k), 2);
   std::vector<float> y(size_t(s.n));
   ThreadPool& tp = pool(threads);
-  const double sec = timed_loop(
+  const double sec = bench::timed_loop(
       state, [&](int64_t i) { ops::matmul(x.data(), 1, w.at(i), nullptr, y.data(), tp); });
   ops::set_matmul_options({});
   const double gbps = double(w.bytes) / sec / 1e9;
@@ -190,7 +174,7 @@ void openblas_sgemm(benchmark::State& state, int64_t m, Shape s, int threads) {
   const auto x = bench::random_normal(size_t(m * s.k), 2);
   std::vector<float> y(size_t(m * s.n));
   openblas_set_num_threads(threads);
-  const double sec = timed_loop(state, [&](int64_t) {
+  const double sec = bench::timed_loop(state, [&](int64_t) {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(s.n), int(s.k), 1.0f, x.data(),
                 int(s.k), static_cast<const float*>(w.at(0).data), int(s.k), 0.0f, y.data(),
                 int(s.n));
@@ -208,8 +192,8 @@ void gemm(benchmark::State& state, int64_t m, Variant v, ops::Isa isa, ops::Gemm
   const auto x = bench::random_normal(size_t(m * s.k), 2);
   std::vector<float> y(size_t(m * s.n));
   ThreadPool& tp = pool(threads);
-  const double sec =
-      timed_loop(state, [&](int64_t) { ops::matmul(x.data(), m, w.at(0), nullptr, y.data(), tp); });
+  const double sec = bench::timed_loop(
+      state, [&](int64_t) { ops::matmul(x.data(), m, w.at(0), nullptr, y.data(), tp); });
   ops::set_gemm_path(ops::GemmPath::Auto);
   ops::set_matmul_options({});
   state.counters["GFLOPs"] = 2.0 * double(m * s.n * s.k) / sec / 1e9;

@@ -10,12 +10,12 @@
 // as it does when a forward pass goes through every hook before returning to the first.
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <vector>
 
 #include "analysis/channel_stats.h"
 #include "analysis/value_histogram.h"
 #include "random_normal.h"
+#include "timed_loop.h"
 
 namespace gb {
 namespace {
@@ -29,15 +29,7 @@ constexpr Block kBlocks[] = {{1, 768}, {1, 2048}, {8, 768}, {128, 768}, {128, 20
 
 template <typename Call>
 void timed(benchmark::State& state, int64_t values, Call&& call) {
-  int64_t i = 0;
-  double best = 1e30;
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    call(i++);
-    best = std::min(best,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-  state.counters["ns_per_value"] = best * 1e9 / double(values);
+  state.counters["ns_per_value"] = bench::timed_loop(state, call) * 1e9 / double(values);
 }
 
 void channels(benchmark::State& state, Block b) {
