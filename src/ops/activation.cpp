@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "ops/exp_poly.h"
-#include "ops/v16.h"
 
 namespace gb::ops {
 
@@ -39,14 +38,6 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void silu
   for (; i + 16 <= n; i += 16)
     for (int j = 0; j < 16; ++j) x[i + j] = silu_one(x[i + j]);
   for (; i < n; ++i) x[i] = silu_one(x[i]);
-}
-
-__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void mul(const float* a,
-                                                                                float* x,
-                                                                                int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) store16(x + i, load16(x + i) * load16(a + i));
-  for (; i < n; ++i) x[i] *= a[i];
 }
 
 }  // namespace gb::ops

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ops/v16.h"
+#include "ops/vec.h"
 
 namespace gb::ops {
 namespace {
@@ -33,21 +34,18 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) double ro
 
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void shift_scale_row(
     const float* x, int64_t d, float shift, float factor, float* out) {
-  int64_t i = 0;
-  for (; i + 16 <= d; i += 16) store16(out + i, (load16(x + i) - shift) * factor);
-  for (; i < d; ++i) out[i] = (x[i] - shift) * factor;
+  for_sixteens(
+      d, [&](int64_t i, auto lanes) __attribute__((always_inline)) {
+        lanes.store(out + i, (lanes.load(x + i) - shift) * factor);
+      });
 }
 
-__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void affine_row(
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scale_shift_row(
     float* o, int64_t d, const float* w, const float* b) {
-  int64_t i = 0;
-  if (b) {
-    for (; i + 16 <= d; i += 16) store16(o + i, load16(o + i) * load16(w + i) + load16(b + i));
-    for (; i < d; ++i) o[i] = o[i] * w[i] + b[i];
-  } else {
-    for (; i + 16 <= d; i += 16) store16(o + i, load16(o + i) * load16(w + i));
-    for (; i < d; ++i) o[i] *= w[i];
-  }
+  for_sixteens(
+      d, [&](int64_t i, auto lanes) __attribute__((always_inline)) {
+        lanes.store(o + i, lanes.load(o + i) * lanes.load(w + i) + lanes.load(b + i));
+      });
 }
 
 }  // namespace
@@ -70,7 +68,12 @@ void norm_normalize(NormKind kind, const float* x, const float* scale, int64_t r
 }
 
 void norm_affine(float* out, int64_t rows, int64_t d, const float* w, const float* b) {
-  for (int64_t r = 0; r < rows; ++r) affine_row(out + r * d, d, w, b);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (b)
+      scale_shift_row(out + r * d, d, w, b);
+    else
+      mul(w, out + r * d, d);
+  }
 }
 
 }  // namespace gb::ops

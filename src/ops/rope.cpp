@@ -10,17 +10,13 @@ namespace {
 // (v[i], v[i + half]) rotated by the angle of cos c[i], sin s[i], for i < half.
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void rotate_halves(
     float* v, const float* c, const float* s, int half) {
-  int i = 0;
-  for (; i + 16 <= half; i += 16) {
-    const V16 a = load16(v + i), b = load16(v + i + half), ci = load16(c + i), si = load16(s + i);
-    store16(v + i, a * ci - b * si);
-    store16(v + i + half, b * ci + a * si);
-  }
-  for (; i < half; ++i) {
-    const float a = v[i], b = v[i + half];
-    v[i] = a * c[i] - b * s[i];
-    v[i + half] = b * c[i] + a * s[i];
-  }
+  for_sixteens(
+      half, [&](int64_t i, auto lanes) __attribute__((always_inline)) {
+        const auto a = lanes.load(v + i), b = lanes.load(v + i + half);
+        const auto ci = lanes.load(c + i), si = lanes.load(s + i);
+        lanes.store(v + i, a * ci - b * si);
+        lanes.store(v + i + half, b * ci + a * si);
+      });
 }
 
 }  // namespace

@@ -21,29 +21,40 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) float dot
   return s;
 }
 
-// axpy, scale and add: sixteen at a time as V16 (see ops/v16.h), the rest one by one.
+// The elementwise loops, sixteen values at a time (see for_sixteens in ops/v16.h).
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void axpy(float a,
                                                                                  const float* x,
                                                                                  float* y,
                                                                                  int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) store16(y + i, load16(y + i) + a * load16(x + i));
-  for (; i < n; ++i) y[i] += a * x[i];
+  for_sixteens(
+      n, [&](int64_t i, auto lanes) __attribute__((always_inline)) {
+        lanes.store(y + i, lanes.load(y + i) + a * lanes.load(x + i));
+      });
 }
 
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scale(float a, float* x,
                                                                                   int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) store16(x + i, load16(x + i) * a);
-  for (; i < n; ++i) x[i] *= a;
+  for_sixteens(
+      n, [&](int64_t i, auto lanes)
+             __attribute__((always_inline)) { lanes.store(x + i, lanes.load(x + i) * a); });
 }
 
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void add(const float* x,
                                                                                 float* y,
                                                                                 int64_t n) {
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) store16(y + i, load16(y + i) + load16(x + i));
-  for (; i < n; ++i) y[i] += x[i];
+  for_sixteens(
+      n, [&](int64_t i, auto lanes) __attribute__((always_inline)) {
+        lanes.store(y + i, lanes.load(y + i) + lanes.load(x + i));
+      });
+}
+
+__attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void mul(const float* a,
+                                                                                float* x,
+                                                                                int64_t n) {
+  for_sixteens(
+      n, [&](int64_t i, auto lanes) __attribute__((always_inline)) {
+        lanes.store(x + i, lanes.load(x + i) * lanes.load(a + i));
+      });
 }
 
 // Sixteen running maxima, so that the loop vectorises (a single one is a serial chain); NaN is
