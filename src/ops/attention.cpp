@@ -58,7 +58,7 @@ struct Tasks {
 // Per-thread buffers of the tile loops.
 struct Scratch {
   std::vector<float> kt;    // [d_head, kTile]  keys of a tile, transposed
-  std::vector<float> kbuf;  // [kTile, d_head]  keys of a tile as rows (F16 cache, direct scoring)
+  std::vector<float> kbuf;  // [kTile, d_head]  keys of a tile as rows (F16 cache only)
   std::vector<float> vbuf;  // [kTile, d_head]  values of a tile (F16 cache only)
   std::vector<float> s;     // [kScoreRows, kTile] scores / probabilities of a few rows
   explicit Scratch(int d_head)
@@ -146,9 +146,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) {
-      store16(s + r * kTile + 16 * c, acc[r][c] * scale);
-    }
+    for (int c = 0; c < C; ++c) store16(s + r * kTile + 16 * c, acc[r][c] * scale);
 }
 
 void score_rows(const float* const* q, int rows, const float* kt, int d_head, float scale,
@@ -216,9 +214,7 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
   }
   if (j < n) add(even, j);
 #pragma GCC unroll 8
-  for (int c = 0; c < C; ++c) {
-    store16(o + 16 * c, even[c] + odd[c]);
-  }
+  for (int c = 0; c < C; ++c) store16(o + 16 * c, even[c] + odd[c]);
 }
 
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv_any(
