@@ -125,6 +125,24 @@ std::pair<const float*, int64_t> load_values(const KvRows& v, int g, int d_head,
   return rows_f32(v, g, d_head, j0, n, sc.vbuf);
 }
 
+// acc[r][c] += a[r] · b[c] with b the C vectors at row: the register-blocked step of both tile
+// kernels (scores: a holds one dimension of R queries, row that dimension of the transposed keys;
+// values: a holds R rows' weights of one key, row its value). With SkipZero a zero weight adds
+// nothing, even where the value is not finite (a key a query must not see).
+template <bool SkipZero, int R, int C>
+[[gnu::always_inline]] inline void add_outer(V16 (&acc)[R][C], const float (&a)[R],
+                                             const float* row) {
+  V16 b[C];
+#pragma GCC unroll 8
+  for (int c = 0; c < C; ++c) b[c] = load16(row + 16 * c);
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    if (SkipZero && a[r] == 0.0f) continue;
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[r][c] += a[r] * b[c];
+  }
+}
+
 // s[r][kTile] = scale · q[r][d_head] · kt[d_head, kTile] for R query rows at once: each tile row
 // loaded serves R rows.
 template <int R>
@@ -133,15 +151,10 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void scor
   constexpr int C = kTile / 16;
   V16 acc[R][C] = {};  // in registers: the loops below unroll fully
   for (int d = 0; d < d_head; ++d) {
-    V16 k[C];
+    float qd[R];
 #pragma GCC unroll 4
-    for (int c = 0; c < C; ++c) k[c] = load16(kt + d * kTile + 16 * c);
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const float qd = q[r][d];
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c) acc[r][c] += qd * k[c];
-    }
+    for (int r = 0; r < R; ++r) qd[r] = q[r][d];
+    add_outer<false>(acc, qd, kt + d * kTile);
   }
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
@@ -242,7 +255,7 @@ struct PvRows {
 };
 
 // o[u][D] += Σ_{j<n} p[u][j] · v_j for R rows: each value row loaded serves R rows, whose R · D/16
-// sums stay in registers. Zero weights are skipped as above.
+// sums stay in registers. Zero weights are skipped (add_outer).
 template <int D, int R>
 __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accumulate_pv_rows(
     const float* const* p, const float* __restrict v, int64_t stride, int64_t n, float* const* o) {
@@ -253,16 +266,10 @@ __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default"))) void accu
 #pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[r][c] = load16(o[r] + 16 * c);
   for (int64_t j = 0; j < n; ++j) {
-    V16 vj[C];
-#pragma GCC unroll 8
-    for (int c = 0; c < C; ++c) vj[c] = load16(v + j * stride + 16 * c);
+    float pj[R];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const float pj = p[r][j];
-      if (pj == 0.0f) continue;
-#pragma GCC unroll 8
-      for (int c = 0; c < C; ++c) acc[r][c] += pj * vj[c];
-    }
+    for (int r = 0; r < R; ++r) pj[r] = p[r][j];
+    add_outer<true>(acc, pj, v + j * stride);
   }
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
