@@ -206,7 +206,8 @@ std::vector<MatmulOptions> options_for(DType t) {
 }
 
 // Runs matmul on every supported ISA and both m > 1 paths, comparing with the reference.
-// Cycles through thread counts 1/2/3, bias on/off and misaligned x/y with `variant`.
+// Cycles through thread counts 1/2/3, bias on/off, misaligned x/y and the alignment of W with
+// `variant`.
 void check_all_paths(Problem& p, Data data, int variant) {
   static const std::vector<Isa> isas = supported_isas();
   ForcedPaths restore;
@@ -218,6 +219,14 @@ void check_all_paths(Problem& p, Data data, int variant) {
   float* x = xbuf.data() + (misaligned ? 1 : 0);
   float* y = ybuf.data() + (misaligned ? 1 : 0);
   std::memcpy(x, p.x.data(), p.x.size() * 4);
+  // W on a 64-byte line, or 16 bytes past one (a GGUF tensor is aligned to 32 bytes only)
+  const uintptr_t w_offset = variant / 4 % 2 == 0 ? 0 : 16;
+  std::vector<uint8_t> wbuf(p.wdata.size() + 64 + w_offset);
+  const uintptr_t line = (reinterpret_cast<uintptr_t>(wbuf.data()) + 63) / 64 * 64;
+  uint8_t* w_at = wbuf.data() + (line - reinterpret_cast<uintptr_t>(wbuf.data())) + w_offset;
+  std::memcpy(w_at, p.wdata.data(), p.wdata.size());
+  WeightMatrix w = p.w();
+  w.data = w_at;
   Reference ref(p, with_bias);
   for (const MatmulOptions& options : options_for(p.dtype)) {
     set_matmul_options(options);
@@ -228,7 +237,7 @@ void check_all_paths(Problem& p, Data data, int variant) {
         set_isa(isa);
         const auto format = x_format_of(isa, p.dtype, p.m, path, options);
         std::fill(ybuf.begin(), ybuf.end(), std::nanf(""));
-        matmul(x, p.m, p.w(), with_bias ? p.bias.data() : nullptr, y, pool);
+        matmul(x, p.m, w, with_bias ? p.bias.data() : nullptr, y, pool);
         int bad = 0;
         for (size_t e = 0; e < ref.y().size() && bad < 3; ++e) {
           const double err = std::fabs(double(y[e]) - ref.y()[e]);
@@ -240,8 +249,9 @@ void check_all_paths(Problem& p, Data data, int variant) {
                           << " x=" << (format == kernels::XFormat::F32 ? "f32" : "rounded")
                           << " k=" << p.k << " n=" << p.n << " m=" << p.m << " threads=" << threads
                           << " bias=" << with_bias << " misaligned=" << misaligned
-                          << " at i=" << e / size_t(p.n) << " r=" << e % size_t(p.n) << ": got "
-                          << y[e] << ", want " << ref.y()[e] << " (tolerance " << tol << ")";
+                          << " w_offset=" << w_offset << " at i=" << e / size_t(p.n)
+                          << " r=" << e % size_t(p.n) << ": got " << y[e] << ", want " << ref.y()[e]
+                          << " (tolerance " << tol << ")";
           }
         }
       }

@@ -14,10 +14,9 @@
 // themselves stay mapped and are never copied whole.
 #include <immintrin.h>
 
-#include <cstdlib>
 #include <cstring>
-#include <new>
 
+#include "ops/kernels/aligned_scratch.h"
 #include "ops/kernels/avx_common.h"
 #include "ops/kernels/kernels.h"
 #include "ops/kernels/tiles.h"
@@ -182,37 +181,13 @@ void packed_tile_cols(const Product& p, const PackedBlock* panel, int64_t r, int
   packed_tile<Q, G, C>(p, panel, r, rows, i);
 }
 
-// The thread's packed panel, grown as needed (one per thread, freed with it).
-class Scratch {
- public:
-  Scratch() = default;
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  ~Scratch() { std::free(data_); }
-
-  PackedBlock* get(int64_t blocks) {
-    if (blocks > size_) {
-      std::free(data_);
-      data_ =
-          static_cast<PackedBlock*>(std::aligned_alloc(64, size_t(blocks) * sizeof(PackedBlock)));
-      size_ = data_ ? blocks : 0;
-      if (!data_) throw std::bad_alloc();
-    }
-    return data_;
-  }
-
- private:
-  PackedBlock* data_ = nullptr;
-  int64_t size_ = 0;
-};
-
 template <class Q>
 void packed_rows(const Product& p, int64_t r0, int64_t r1) {
   const int64_t nb = p.k / kQuantBlock;
   // groups per panel: an even number filling about kPanelBytes
   int64_t panel_groups = kPanelBytes / (nb * int64_t(sizeof(PackedBlock))) / kTileGroups;
   panel_groups = (panel_groups > 0 ? panel_groups : 1) * kTileGroups;
-  thread_local Scratch scratch;
+  thread_local AlignedScratch<PackedBlock> scratch;  // the thread's packed panel
   PackedBlock* panel = scratch.get(panel_groups * nb);
   for (int64_t pr = r0; pr < r1; pr += panel_groups * kGroup) {
     const int64_t pe = r1 - pr < panel_groups * kGroup ? r1 : pr + panel_groups * kGroup;
