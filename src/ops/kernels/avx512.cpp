@@ -322,9 +322,7 @@ Kernels make_table() {
       .name = "avx512",
       .by_dtype =
           {
-              {.to_f32 = float_to_f32<F32x16>,
-               .exact = {.rows = f32_rows},
-               .rounded = {}},
+              {.to_f32 = float_to_f32<F32x16>, .exact = {.rows = f32_rows}, .rounded = {}},
               {.to_f32 = float_to_f32<F16>,
                .exact = {.rows = tiled_rows<FloatTiles<F16>>},
                .rounded = {}},
