@@ -19,7 +19,7 @@ NormWeights bind_layer_norm(const WeightBinder& wb, const std::string& name, int
 }
 namespace {
 
-float* grow(std::vector<float>& buf, int64_t n) {
+float* grow(AlignedFloats& buf, int64_t n) {
   if (buf.size() < size_t(n)) buf.resize(size_t(n));
   return buf.data();
 }
@@ -257,7 +257,7 @@ void output_projection(const Step& s, const AttentionWeights& w, int layer, Hook
   }
 }
 
-void add_residual(const Step& s, const std::vector<float>& delta, HookSite site, int layer) {
+void add_residual(const Step& s, const AlignedFloats& delta, HookSite site, int layer) {
   const int64_t n = s.rows() * s.config.d_model;
   float* resid = s.act.resid.data();
   for_elements(s, n,

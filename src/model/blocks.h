@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/aligned.h"
 #include "core/matrix.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -23,22 +24,22 @@ namespace gb {
 // Per-forward buffers, rows = batch · n_pos. Sized by prepare() before a forward pass (only the
 // buffers of observed sites — pattern, result, w_o — grow on demand), reused across calls.
 struct Activations {
-  std::vector<float> resid;      // [rows, d_model]   the residual stream
-  std::vector<float> embed;      // [rows, d_model]   token embeddings (then resid = embed + pos)
-  std::vector<float> pos_embed;  // [rows, d_model]   learned position embeddings
-  std::vector<float> normed;     // [rows, d_model]   output of the current norm
-  std::vector<float> scale;      // [rows]            the current norm's scale
-  std::vector<float> q;          // [rows, n_heads, d_head]
-  std::vector<float> k, v;       // [rows, n_kv_heads, d_head]
-  std::vector<float> pattern;    // [batch, n_heads, n_pos, k_len]  only where observed
-  std::vector<float> z;          // [rows, n_heads, d_head]
-  std::vector<float> result;     // [rows, n_heads, d_model]  only where observed
-  std::vector<float> w_o;        // [d_model, n_heads·d_head]  f32 W_O, only for hook_result
-  std::vector<float> attn_out;   // [rows, d_model]
-  std::vector<float> mlp_pre;    // [rows, d_mlp]
-  std::vector<float> mlp_lin;    // [rows, d_mlp]     gated MLPs
-  std::vector<float> mlp_out;    // [rows, d_model]
-  std::vector<float> last;       // [batch, d_model]  rows the logits are computed for
+  AlignedFloats resid;      // [rows, d_model]   the residual stream
+  AlignedFloats embed;      // [rows, d_model]   token embeddings (then resid = embed + pos)
+  AlignedFloats pos_embed;  // [rows, d_model]   learned position embeddings
+  AlignedFloats normed;     // [rows, d_model]   output of the current norm
+  AlignedFloats scale;      // [rows]            the current norm's scale
+  AlignedFloats q;          // [rows, n_heads, d_head]
+  AlignedFloats k, v;       // [rows, n_kv_heads, d_head]
+  AlignedFloats pattern;    // [batch, n_heads, n_pos, k_len]  only where observed
+  AlignedFloats z;          // [rows, n_heads, d_head]
+  AlignedFloats result;     // [rows, n_heads, d_model]  only where observed
+  AlignedFloats w_o;        // [d_model, n_heads·d_head]  f32 W_O, only for hook_result
+  AlignedFloats attn_out;   // [rows, d_model]
+  AlignedFloats mlp_pre;    // [rows, d_mlp]
+  AlignedFloats mlp_lin;    // [rows, d_mlp]     gated MLPs
+  AlignedFloats mlp_out;    // [rows, d_model]
+  AlignedFloats last;       // [batch, d_model]  rows the logits are computed for
 
   // Grows every buffer a forward pass of `rows` rows over `batch` sequences needs.
   void prepare(const ModelConfig& c, int64_t rows, int batch);
@@ -62,7 +63,7 @@ struct Step {
   int64_t last_pos(int b) const { return lengths.empty() ? n_pos - 1 : lengths[size_t(b)] - 1; }
   Shape shape(int64_t width) const { return {batch, n_pos, width}; }
   Shape shape(int64_t heads, int64_t width) const { return {batch, n_pos, heads, width}; }
-  void hook(HookSite site, int layer, std::vector<float>& buf, const Shape& s) const {
+  void hook(HookSite site, int layer, AlignedFloats& buf, const Shape& s) const {
     hooks(site, layer, buf.data(), s, pos0, stack);
   }
 };
@@ -118,7 +119,7 @@ inline void mlp_block(const Step& s, const MlpWeights& w, int layer) {
 void output_projection(const Step& s, const AttentionWeights& w, int layer, HookSite result);
 
 // resid += delta, then the hook at `site`.
-void add_residual(const Step& s, const std::vector<float>& delta, HookSite site, int layer);
+void add_residual(const Step& s, const AlignedFloats& delta, HookSite site, int layer);
 
 // Final norm and unembedding: logits [batch, n_pos or 1, d_vocab].
 void unembed_block(const Step& s, const NormWeights& final_norm, const WeightMatrix& unembed,

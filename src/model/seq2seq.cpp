@@ -60,7 +60,7 @@ bool is_cross_attention_site(HookSite site) {
 }
 
 // x [seq, batch, d] (or [batch, seq, d] when batch_first) -> out [batch, seq, d].
-void to_batch_major(const Tensor& x, bool batch_first, std::vector<float>& out) {
+void to_batch_major(const Tensor& x, bool batch_first, AlignedFloats& out) {
   const Shape& s = x.shape();
   out.assign(x.values().begin(), x.values().end());
   if (batch_first) return;
@@ -72,7 +72,7 @@ void to_batch_major(const Tensor& x, bool batch_first, std::vector<float>& out) 
 }
 
 // rows [batch, seq, d] -> a tensor in the inputs' layout.
-Tensor from_batch_major(const std::vector<float>& rows, int64_t batch, int64_t seq, int64_t d,
+Tensor from_batch_major(const AlignedFloats& rows, int64_t batch, int64_t seq, int64_t d,
                         bool batch_first) {
   if (batch_first)
     return Tensor(Shape{batch, seq, d}, {rows.begin(), rows.begin() + batch * seq * d});
@@ -192,7 +192,7 @@ class TorchTransformer final : public Seq2SeqModel {
   // addition's hook.
   template <typename Sublayer>
   void residual_sublayer(const Step& s, const NormWeights& norm, NormSites norm_sites, HookSite sum,
-                         const std::vector<float>& out, int layer, Sublayer&& f) {
+                         const AlignedFloats& out, int layer, Sublayer&& f) {
     float* resid = act_.resid.data();
     if (config_.norm_first) {
       norm_block(s, norm, resid, act_.normed.data(), layer, norm_sites);
@@ -304,8 +304,8 @@ class TorchTransformer final : public Seq2SeqModel {
   std::vector<DecoderLayer> decoder_;
   NormWeights encoder_norm_, decoder_norm_;  // encoder.norm, decoder.norm (when present)
   Activations act_;
-  std::vector<float> memory_;  // [batch, src_len, d_model]  the encoder's output
-  KvCache no_cache_;           // attention here sees whole sequences; Step wants a cache
+  AlignedFloats memory_;  // [batch, src_len, d_model]  the encoder's output
+  KvCache no_cache_;      // attention here sees whole sequences; Step wants a cache
 };
 
 }  // namespace
