@@ -297,6 +297,26 @@ INSTANTIATE_TEST_SUITE_P(AllWeightTypes, MatmulByDtype,
                                          DType::Q4_0),
                          [](const auto& info) { return std::string(dtype_name(info.param)); });
 
+// More x rows than one chunk of packed panels (kChunk, avx512_x_panels.cpp), the last chunk and
+// its last panel partial; every weight type, since the float ones share the tile code.
+TEST(Matmul, ManyRowsMatchExactly) {
+  std::mt19937 rng(29);
+  int variant = 0;
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
+    Problem p{.dtype = t,
+              .k = is_quantized(t) ? 64 : 47,
+              .n = 19,
+              .m = 150,
+              .wdata = {},
+              .wf = {},
+              .x = {},
+              .bias = {}};
+    fill_weights(p, Data::Exact, rng);
+    fill_x(p, Data::Exact, rng);
+    check_all_paths(p, Data::Exact, variant++);
+  }
+}
+
 TEST(Matmul, WeightRowMatchesDequantizeRow) {
   ForcedPaths restore;
   std::mt19937 rng(5);

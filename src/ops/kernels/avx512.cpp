@@ -10,12 +10,8 @@
 // From kPackedMinRows x rows on, Q8_0/Q4_0 go to avx512_packed.cpp instead.
 #include <immintrin.h>
 
-#include <algorithm>
-#include <cstdint>
-#include <cstring>
 #include <type_traits>
 
-#include "ops/kernels/aligned_scratch.h"
 #include "ops/kernels/avx_common.h"
 #include "ops/kernels/kernels.h"
 #include "ops/kernels/tiles.h"
@@ -49,13 +45,13 @@ int32_t hsum(__m512i v) {
 // Loaders of float weights (and of x, F32): L::V holds L::kWidth values as f32; the masked load
 // reads only the lanes in `m` (zero elsewhere); L::X loads x rows at the same width.
 //
-// Width 16 (one 512-bit register) for F16 and BF16, and for F32 from two x rows on. F32 decoding
-// (GEMV, one x row) keeps width 8: a 512-bit load from a weight row that is not 64-byte aligned
-// (GGUF aligns tensors to 32 bytes) straddles two cache lines, and GEMV, bound by memory, then
-// loses (Zen 4: 30% slower). With several x rows each weight load feeds several FMAs, and twice
-// the FMA width wins (Zen 5, n 3072 k 768, m 128, one thread, GFLOP/s against width 8: f32 143
-// vs 98, f16 166 vs 108; OpenBLAS sgemm 97; llama100m f16 prefill 128: 564 -> 963 tokens/s).
-// F16 and BF16 read 32 bytes per load at width 16, so decoding gains from it too.
+// Width 16 (one 512-bit register) for F16 and BF16: each load reads 32 bytes of weights, and twice
+// the FMA width wins (Zen 5, n 3072 k 768, m 128, one thread, GFLOP/s against width 8: f16 166 vs
+// 108; llama100m f16 prefill 128: 564 -> 963 tokens/s; decoding gains too). F32 stays at width 8:
+// a 512-bit load of a weight row that is not 64-byte aligned (GGUF aligns tensors to 32 bytes)
+// straddles two cache lines, which costs decoding (bound by memory; Zen 4: 30% slower) and cut
+// the gain of width 16 with many x rows to a third. From kXPanelMinRows x rows on, F32 goes to
+// the x panels instead (avx512_x_panels.cpp), which read weights 4 bytes at a time.
 struct F32 {
   using T = float;
   using V = __m256;
@@ -162,29 +158,10 @@ struct FloatTiles {
   }
 };
 
-// F32 products of several x rows whose weight rows do not all start on a 64-byte line go through
-// an aligned copy of each panel of rows, each row padded to whole lines, so that no 512-bit load
-// straddles two lines (n 3072 k 768 m 128, one thread, weights 16 bytes off: 104-118 GFLOP/s
-// read in place, 136-140 through the copy).
+// F32 weights: the tiles at width 8 for a few x rows, x panels (avx512_x_panels.cpp) for more.
 void f32_rows(const Product& p, int64_t r0, int64_t r1) {
-  if (p.m == 1) return tiled_rows<FloatTiles<F32>>(p, r0, r1);
-  if (reinterpret_cast<uintptr_t>(p.w) % 64 == 0 && p.w_row_bytes % 64 == 0)
-    return tiled_rows<FloatTiles<F32x16>>(p, r0, r1);
-  const int64_t stride = (p.k + 15) / 16 * 16;  // floats per copied row
-  const int64_t panel = std::max<int64_t>(4, kPanelBytes / (stride * 4) / 4 * 4);
-  thread_local AlignedScratch<float> scratch;
-  float* copy = scratch.get(panel * stride);
-  for (int64_t pr = r0; pr < r1; pr += panel) {
-    const int64_t rows = std::min(panel, r1 - pr);
-    for (int64_t r = 0; r < rows; ++r)
-      std::memcpy(copy + r * stride, weight_row<float>(p, pr + r), size_t(p.k) * sizeof(float));
-    Product q = p;
-    q.w = copy;
-    q.w_row_bytes = stride * int64_t(sizeof(float));
-    q.y = p.y + pr;  // y[i, pr + r] at q.y[i * n + r]
-    q.bias = p.bias ? p.bias + pr : nullptr;
-    tiled_rows<FloatTiles<F32x16>>(q, 0, rows);
-  }
+  if (p.m < kXPanelMinRows) return tiled_rows<FloatTiles<F32>>(p, r0, r1);
+  avx512_f32_x_panel_rows(p, r0, r1);
 }
 
 template <class L>
