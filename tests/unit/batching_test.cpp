@@ -43,7 +43,9 @@ TEST_P(Batching, RaggedBatchEqualsEachAlone) {
     KvCache c1 = model->new_cache(1, n);
     Tensor one;
     model->forward({seq, 1, n}, c1, Hooks(), one, {.all_logits = true});
-    EXPECT_LT(testing::max_abs_diff(one.data(), all.data() + b * longest * v, n * v), 1e-5f)
+    // The batch and each sequence alone go through different product kernels (by the number of
+    // x rows), which round differently: logits of a few units agree to about 1e-5.
+    EXPECT_LT(testing::max_abs_diff(one.data(), all.data() + b * longest * v, n * v), 1e-4f)
         << "row " << b;
     EXPECT_LT(testing::max_abs_diff(one.data() + (n - 1) * v, last.data() + b * v, v), 1e-4f)
         << "row " << b;
@@ -117,8 +119,9 @@ TEST(BatchedStats, EqualOneDocumentAtATime) {
     EXPECT_EQ(a.histogram.total(), b.histogram.total()) << a.name;
     for (int64_t c = 0; c < a.channels.channels(); ++c) {
       const size_t k = size_t(c);
-      EXPECT_NEAR(a.channels.mean[k], b.channels.mean[k], 1e-5) << a.name << " channel " << c;
-      EXPECT_NEAR(a.channels.max[k], b.channels.max[k], 1e-5) << a.name << " channel " << c;
+      // (different product kernels for one window and for four: rounding, see above)
+      EXPECT_NEAR(a.channels.mean[k], b.channels.mean[k], 1e-4) << a.name << " channel " << c;
+      EXPECT_NEAR(a.channels.max[k], b.channels.max[k], 1e-4) << a.name << " channel " << c;
     }
   }
   const auto ta = one->top_contexts(), tb = four->top_contexts();
