@@ -1,6 +1,7 @@
 // A thread's scratch buffer for a kernel: 64-byte aligned (whole cache lines, so that 512-bit
 // loads from it never straddle two), grown as needed, never shrunk, freed with its owner
-// (declare it thread_local).
+// (declare it thread_local). Internal linkage, as kernels.h asks of everything in the kernel files:
+// each file gets its own copy, compiled with its own flags.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <new>
 
 namespace gb::ops::kernels {
+namespace {  // NOLINT(google-build-namespaces, cert-dcl59-cpp): see above
 
 template <class T>
 class AlignedScratch {
@@ -34,4 +36,5 @@ class AlignedScratch {
   int64_t size_ = 0;
 };
 
+}  // namespace
 }  // namespace gb::ops::kernels

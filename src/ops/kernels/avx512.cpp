@@ -42,40 +42,45 @@ int32_t hsum(__m512i v) {
 
 // ---- float weights ------------------------------------------------------------------------
 
-// Loaders of float weights (and of x, F32): L::V holds L::kWidth values as f32; the masked load
-// reads only the lanes in `m` (zero elsewhere); L::X loads x rows at the same width.
+// Loaders of float weights (and of x, F32 and F32x16): T the stored type; V holds kWidth values
+// as f32; the masked load reads only the lanes in `m` (zero elsewhere); X loads x rows at the
+// same width.
 //
 // Width 16 (one 512-bit register) for F16 and BF16: each load reads 32 bytes of weights, and twice
 // the FMA width wins (Zen 5, n 3072 k 768, m 128, one thread, GFLOP/s against width 8: f16 166 vs
 // 108; llama100m f16 prefill 128: 564 -> 963 tokens/s; decoding gains too). F32 stays at width 8:
 // a 512-bit load of a weight row that is not 64-byte aligned (GGUF aligns tensors to 32 bytes)
-// straddles two cache lines, which costs decoding (bound by memory; Zen 4: 30% slower) and cut
-// the gain of width 16 with many x rows to a third. From kXPanelMinRows x rows on, F32 goes to
-// the x panels instead (avx512_x_panels.cpp), which read weights 4 bytes at a time.
-struct F32 {
-  using T = float;
+// straddles two cache lines, which costs decoding (bound by memory; Zen 4: 30% slower) and, with
+// many x rows, most of the gain (n 3072 k 768 m 128: 104-118 GFLOP/s with weights 16 bytes off a
+// line, 136-140 on lines, 98 at width 8). From kXPanelMinRows x rows on, F32 goes to the x panels
+// instead (avx512_x_panels.cpp), which read weights 4 bytes at a time.
+struct F32;
+struct F32x16;
+struct Width8 {
   using V = __m256;
   using Mask = __mmask8;
   using X = F32;
   static constexpr int kWidth = 8;
+};
+struct Width16 {
+  using V = __m512;
+  using Mask = __mmask16;
+  using X = F32x16;
+  static constexpr int kWidth = 16;
+};
+
+struct F32 : Width8 {
+  using T = float;
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static V load(const float* p, Mask m) { return _mm256_maskz_loadu_ps(m, p); }
 };
-struct F32x16 {
+struct F32x16 : Width16 {
   using T = float;
-  using V = __m512;
-  using Mask = __mmask16;
-  using X = F32x16;
-  static constexpr int kWidth = 16;
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static V load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
 };
-struct F16 {
+struct F16 : Width16 {
   using T = uint16_t;
-  using V = __m512;
-  using Mask = __mmask16;
-  using X = F32x16;
-  static constexpr int kWidth = 16;
   static V load(const uint16_t* p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
@@ -83,12 +88,8 @@ struct F16 {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
   }
 };
-struct BF16 {
+struct BF16 : Width16 {
   using T = uint16_t;
-  using V = __m512;
-  using Mask = __mmask16;
-  using X = F32x16;
-  static constexpr int kWidth = 16;
   static V widen(__m256i h) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   }
