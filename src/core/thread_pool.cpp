@@ -1,6 +1,7 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <thread>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -9,13 +10,21 @@
 namespace gb {
 namespace {
 
-inline void cpu_relax() {
+constexpr int kSpinIterations = 1 << 14;
+constexpr int kYieldEvery = 256;
+
+// One step of a spin-wait. Every kYieldEvery steps it yields the core instead: when the kernel has
+// put a waiter and the thread it waits for on the same core (seen on a 2-core VM, right after the
+// pool starts), pausing alone would hold the core until the time slice ends.
+inline void spin_step(int spin) {
+  if (spin % kYieldEvery == kYieldEvery - 1) {
+    std::this_thread::yield();
+    return;
+  }
 #if defined(__x86_64__)
   _mm_pause();
 #endif
 }
-
-constexpr int kSpinIterations = 1 << 14;
 
 }  // namespace
 
@@ -59,7 +68,7 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
   run_chunk(0);
   for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
     if (spin < kSpinIterations) {
-      cpu_relax();
+      spin_step(spin);
     } else {
       const int left = pending_.load(std::memory_order_acquire);
       if (left != 0) pending_.wait(left, std::memory_order_acquire);
@@ -73,7 +82,7 @@ void ThreadPool::worker(int index) {
     uint32_t gen = generation_.load(std::memory_order_acquire);
     for (int spin = 0; gen == seen; ++spin) {
       if (spin < kSpinIterations) {
-        cpu_relax();
+        spin_step(spin);
       } else {
         generation_.wait(seen, std::memory_order_acquire);
       }
