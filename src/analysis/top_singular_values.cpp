@@ -1,12 +1,12 @@
 #include "analysis/top_singular_values.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <random>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
+#include "ops/blas.h"
 
 namespace gb {
 namespace {
@@ -99,26 +99,41 @@ std::vector<double> jacobi_singular_values(const std::vector<float>& m, int64_t 
   return sigma;
 }
 
-// y [rows, l] = A [rows, cols] @ x [cols, l]
-void times(std::span<const float> a, int64_t rows, int64_t cols, const std::vector<float>& x,
-           int64_t l, std::vector<float>& y) {
-  y.resize(size_t(rows * l));
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(rows), int(l), int(cols), 1.0f,
-              a.data(), int(cols), x.data(), int(l), 0.0f, y.data(), int(l));
+// Calls part(i0, i1) on ranges covering [0, n): split over the pool when there is one.
+template <typename Part>
+void split(ThreadPool* pool, int64_t n, Part&& part) {
+  if (pool)
+    pool->parallel_for(
+        n, [&](int64_t i0, int64_t i1) { part(i0, i1); }, 16);
+  else
+    part(0, n);
 }
 
-// y [cols, l] = Aᵀ @ x [rows, l]
+// y [rows, l] = A [rows, cols] @ x [cols, l], the rows of y split over the pool.
+void times(std::span<const float> a, int64_t rows, int64_t cols, const std::vector<float>& x,
+           int64_t l, std::vector<float>& y, ThreadPool* pool) {
+  y.resize(size_t(rows * l));
+  split(pool, rows, [&](int64_t r0, int64_t r1) {
+    blas::sgemm(false, false, int(r1 - r0), int(l), int(cols), 1.0f, a.data() + r0 * cols,
+                int(cols), x.data(), int(l), 0.0f, y.data() + r0 * l, int(l));
+  });
+}
+
+// y [cols, l] = Aᵀ @ x [rows, l], the rows of y (columns of A) split over the pool.
 void transpose_times(std::span<const float> a, int64_t rows, int64_t cols,
-                     const std::vector<float>& x, int64_t l, std::vector<float>& y) {
+                     const std::vector<float>& x, int64_t l, std::vector<float>& y,
+                     ThreadPool* pool) {
   y.resize(size_t(cols * l));
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(cols), int(l), int(rows), 1.0f, a.data(),
-              int(cols), x.data(), int(l), 0.0f, y.data(), int(l));
+  split(pool, cols, [&](int64_t c0, int64_t c1) {
+    blas::sgemm(true, false, int(c1 - c0), int(l), int(rows), 1.0f, a.data() + c0, int(cols),
+                x.data(), int(l), 0.0f, y.data() + c0 * l, int(l));
+  });
 }
 
 }  // namespace
 
 std::vector<double> top_singular_values(std::span<const float> a, int64_t rows, int64_t cols,
-                                        const SpectrumOptions& options) {
+                                        const SpectrumOptions& options, ThreadPool* pool) {
   if (rows <= 0 || cols <= 0 || int64_t(a.size()) / rows != cols ||
       int64_t(a.size()) != rows * cols)
     fail("singular values: ", a.size(), " values do not fill [", rows, ", ", cols, "]");
@@ -130,17 +145,18 @@ std::vector<double> top_singular_values(std::span<const float> a, int64_t rows, 
   if (k == 0) return {};
   const int64_t l = std::min<int64_t>({k + options.oversampling, rows, cols});
 
+  blas::single_threaded();
   std::vector<float> omega = gaussian_matrix(cols * l, options.seed);  // [cols, l]
   std::vector<float> q, z;                                             // [rows, l], [cols, l]
-  times(a, rows, cols, omega, l, q);
+  times(a, rows, cols, omega, l, q, pool);
   orthonormalize(q, rows, l);
   for (int i = 0; i < options.iterations; ++i) {
-    transpose_times(a, rows, cols, q, l, z);
+    transpose_times(a, rows, cols, q, l, z, pool);
     orthonormalize(z, cols, l);
-    times(a, rows, cols, z, l, q);
+    times(a, rows, cols, z, l, q, pool);
     orthonormalize(q, rows, l);
   }
-  transpose_times(a, rows, cols, q, l, z);  // Aᵀ Q = (Qᵀ A)ᵀ
+  transpose_times(a, rows, cols, q, l, z, pool);  // Aᵀ Q = (Qᵀ A)ᵀ
   std::vector<double> sigma = jacobi_singular_values(z, cols, l);
   sigma.resize(size_t(k));
   return sigma;

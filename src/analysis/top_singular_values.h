@@ -6,8 +6,9 @@
 //   Q = orth(A Ω)                                              [rows, l]
 //   repeat `iterations` times:  Q = orth(A orth(Aᵀ Q))
 //   σ = singular values of Aᵀ Q  [cols, l]  (= those of Qᵀ A), the largest `values` of them.
-// Products are f32 GEMMs (OpenBLAS) on the dequantised matrix; orthonormalisation (modified
-// Gram-Schmidt, twice) and the small SVD (one-sided Jacobi) are in double.
+// Products are f32 GEMMs (OpenBLAS, one call per thread of `pool`) on the dequantised matrix;
+// orthonormalisation (modified Gram-Schmidt, twice) and the small SVD (one-sided Jacobi) are in
+// double.
 //
 // Accuracy: each estimate is a lower bound (σ̂_j <= σ_j, Rayleigh-Ritz on a subspace); the
 // relative error of σ̂_j shrinks like (σ_{l+1} / σ_j)^(2 * iterations + 1), so the top value,
@@ -21,6 +22,8 @@
 
 namespace gb {
 
+class ThreadPool;
+
 struct SpectrumOptions {
   int values = 8;        // how many of the largest singular values; 0: none
   int oversampling = 8;  // extra random directions searched beyond `values`
@@ -29,8 +32,10 @@ struct SpectrumOptions {
 };
 
 // a: [rows, cols] row-major, all values finite. Returns min(values, rows, cols) estimates,
-// largest first. Throws gb::Error on a size mismatch or bad options.
+// largest first; with or without a pool the same to float rounding. Throws gb::Error on a size
+// mismatch or bad options.
 std::vector<double> top_singular_values(std::span<const float> a, int64_t rows, int64_t cols,
-                                        const SpectrumOptions& options = {});
+                                        const SpectrumOptions& options = {},
+                                        ThreadPool* pool = nullptr);
 
 }  // namespace gb

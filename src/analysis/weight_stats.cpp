@@ -82,7 +82,8 @@ WeightStats weight_stats(const io::TensorRef& t, std::span<const float> values,
   const bool matrix = t.shape.size() == 2 && t.shape[0] > 1 && t.shape[1] > 1;
   if (matrix && options.spectrum.values > 0) {
     if (s.values.finite == s.values.count)
-      s.singular_values = top_singular_values(values, t.shape[0], t.shape[1], options.spectrum);
+      s.singular_values =
+          top_singular_values(values, t.shape[0], t.shape[1], options.spectrum, options.pool);
     else
       s.note = "singular values not computed: the tensor has non-finite values";
   }

@@ -41,6 +41,7 @@ ValueStats value_stats(std::span<const float> values);
 
 struct WeightStatsOptions {
   SpectrumOptions spectrum = {};  // singular values for 2-D tensors; spectrum.values = 0: none
+  ThreadPool* pool = nullptr;     // splits the singular values' products; null: one thread
   bool histogram = true;
 };
 

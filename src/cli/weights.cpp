@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "model/default_model.h"
 
 namespace gb::cli {
@@ -113,8 +114,10 @@ void run_weights(WeightsArgs a) {
   if (a.singular_values < 0) usage_fail("--singular-values must not be negative");
   if (a.svd_iterations < 0) usage_fail("--svd-iterations must not be negative");
   const SpectrumOptions spectrum{.values = a.singular_values, .iterations = a.svd_iterations};
-  const WeightInspection inspection(
-      a.model, {.filter = a.tensors, .reference = a.reference, .stats = {.spectrum = spectrum}});
+  ThreadPool pool(ThreadPool::hardware_threads());
+  const WeightInspection inspection(a.model, {.filter = a.tensors,
+                                              .reference = a.reference,
+                                              .stats = {.spectrum = spectrum, .pool = &pool}});
   // Opened before the long computation, so an unwritable directory fails at once.
   std::unique_ptr<SummaryWriter> writer;
   if (!a.tensorboard.empty())

@@ -1,7 +1,5 @@
 #include "ops/attention.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ops/blas.h"
 #include "ops/exp_poly.h"
 #include "ops/f16_rows.h"
 #include "ops/softmax.h"
@@ -602,12 +601,12 @@ void attention_mix(const float* pattern, const KvRows& v, float* z, const Attent
 void head_results(const float* z, const float* w_o, float* result, int64_t rows, int n_heads,
                   int d_head, int d_model, ThreadPool& pool) {
   const int width = n_heads * d_head;
-  openblas_set_num_threads(pool.size());
-  for (int h = 0; h < n_heads; ++h) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(rows), d_model, d_head, 1.0f,
-                z + h * d_head, width, w_o + h * d_head, width, 0.0f, result + int64_t(h) * d_model,
-                n_heads * d_model);
-  }
+  blas::single_threaded();  // the pool splits the heads
+  pool.parallel_for(n_heads, [&](int64_t h0, int64_t h1) {
+    for (int64_t h = h0; h < h1; ++h)
+      blas::sgemm(false, true, int(rows), d_model, d_head, 1.0f, z + h * d_head, width,
+                  w_o + h * d_head, width, 0.0f, result + h * d_model, n_heads * d_model);
+  });
 }
 
 }  // namespace gb::ops

@@ -1,13 +1,12 @@
 #include "ops/matmul.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <vector>
 
 #include "core/error.h"
+#include "ops/blas.h"
 #include "ops/kernels/kernels.h"
 
 namespace gb::ops {
@@ -144,14 +143,13 @@ void sgemm_rows(const float* x, int64_t m, int64_t k, const float* wf, const flo
   if (bias) {
     for (int64_t i = 0; i < m; ++i) std::copy(bias + r0, bias + r1, y + i * n + r0);
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(r1 - r0), int(k), 1.0f, x,
-              int(k), wf, int(k), bias ? 1.0f : 0.0f, y + r0, int(n));
+  blas::sgemm(false, true, int(m), int(r1 - r0), int(k), 1.0f, x, int(k), wf, int(k),
+              bias ? 1.0f : 0.0f, y + r0, int(n));
 }
 
 void sgemm_product(const Kernels& kt, const float* x, int64_t m, const WeightMatrix& w,
                    const float* bias, float* y, ThreadPool& pool) {
-  // Our pool runs the threads, each calling sgemm on its rows: OpenBLAS must not add its own.
-  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+  blas::single_threaded();  // our pool runs the threads, each calling sgemm on its rows
   const int64_t n = w.rows, k = w.cols;
   if (w.dtype == DType::F32) {
     const auto* wf = static_cast<const float*>(w.data);

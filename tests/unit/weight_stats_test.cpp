@@ -9,6 +9,7 @@
 #include "analysis/weight_inspection.h"
 #include "analysis/weight_summaries.h"
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "observe/name_pattern.h"
 
 namespace gb {
@@ -82,6 +83,20 @@ TEST(TopSingularValues, RankOneAndZeroMatrices) {
 TEST(TopSingularValues, SameSeedSameAnswer) {
   const std::vector<float> a = with_singular_values(33, 17, std::vector<double>(17, 1.0), 3);
   EXPECT_EQ(top_singular_values(a, 33, 17), top_singular_values(a, 33, 17));
+}
+
+TEST(TopSingularValues, APoolSplitsTheProductsOnly) {
+  std::vector<double> sigma;
+  for (int i = 0; i < 48; ++i) sigma.push_back(5 * std::pow(0.8, i));
+  const std::vector<float> a = with_singular_values(96, 48, sigma, 4);  // 6 and 3 row grains
+  ThreadPool pool(3);
+  const std::vector<double> alone = top_singular_values(a, 96, 48);
+  const std::vector<double> split = top_singular_values(a, 96, 48, {}, &pool);
+  ASSERT_EQ(split.size(), alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) {
+    EXPECT_NEAR(split[i], alone[i], 1e-6 * alone[0]) << i;
+    EXPECT_NEAR(split[i], sigma[i], 1e-4 * sigma[0]) << i;
+  }
 }
 
 TEST(TopSingularValues, RejectsSizeMismatch) {
