@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <thread>
 
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -29,6 +34,13 @@ inline void spin_step(int spin) {
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (n_threads_ > 1 && sched_getaffinity(0, sizeof set, &set) == 0)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus_.push_back(c);
+#endif
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
 
@@ -51,6 +63,18 @@ void ThreadPool::run_chunk(int index) {
   if (begin < end) fn_(ctx_, begin, end);
 }
 
+void ThreadPool::keep_off_caller_cpu() {
+#if defined(__linux__)
+  const int caller = caller_cpu_.load(std::memory_order_relaxed);
+  if (caller < 0 || cpus_.size() < 2 || sched_getcpu() != caller) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus_)
+    if (c != caller) CPU_SET(c, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);  // moves this thread at once
+#endif
+}
+
 void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
@@ -58,6 +82,9 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
     fn(ctx, 0, n);
     return;
   }
+#if defined(__linux__)
+  caller_cpu_.store(sched_getcpu(), std::memory_order_relaxed);
+#endif
   fn_ = fn;
   ctx_ = ctx;
   n_ = n;
@@ -90,6 +117,7 @@ void ThreadPool::worker(int index) {
     }
     seen = gen;
     if (stop_.load()) return;
+    keep_off_caller_cpu();
     run_chunk(index);
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }

@@ -4,6 +4,12 @@
 // [0, n) into one contiguous chunk per thread (chunk edges aligned to `grain` so threads do not
 // write the same cache lines), runs the chunks, and returns when all are done. The calling thread
 // works on chunk 0. Not re-entrant: one parallel_for at a time per pool.
+//
+// A worker that finds itself on the calling thread's CPU moves off it (its affinity becomes the
+// CPUs the pool started with, less that one). Linux starts a new thread on its creator's CPU, and
+// on a 2-core VM the two then often shared one core for the first tens of milliseconds while the
+// other idled: in 4 of 10 runs of `bench -t 2 --prefill 64` on the demo model, 28-30k tokens/s
+// instead of 42-45k.
 #pragma once
 
 #include <atomic>
@@ -37,6 +43,8 @@ class ThreadPool {
   void run(int64_t n, int64_t grain, ChunkFn fn, void* ctx);
   void worker(int index);
   void run_chunk(int index);
+  // Called by a worker before its chunk: leaves the caller's CPU if it is on it.
+  void keep_off_caller_cpu();
 
   int n_threads_;
   std::vector<std::thread> workers_;
@@ -47,6 +55,8 @@ class ThreadPool {
   std::atomic<uint32_t> generation_{0};
   std::atomic<int> pending_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<int> caller_cpu_{-1};  // the CPU run() was last called on; -1: unknown
+  std::vector<int> cpus_;            // the CPUs the pool may use (its creator's affinity)
 };
 
 }  // namespace gb
