@@ -103,8 +103,7 @@ std::vector<double> jacobi_singular_values(const std::vector<float>& m, int64_t 
 template <typename Part>
 void split(ThreadPool* pool, int64_t n, Part&& part) {
   if (pool)
-    pool->parallel_for(
-        n, [&](int64_t i0, int64_t i1) { part(i0, i1); }, 16);
+    pool->parallel_for(n, part, 16);
   else
     part(0, n);
 }

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace gb {
@@ -28,11 +29,15 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Calls fn(begin, end) on disjoint chunks covering [0, n).
+  // Calls fn(begin, end) on disjoint chunks covering [0, n). fn may be a temporary or a named
+  // callable (Fn is then a reference type; the chunks call the object it refers to).
   template <typename Fn>
   void parallel_for(int64_t n, Fn&& fn, int64_t grain = 1) {
-    auto call = [](void* ctx, int64_t begin, int64_t end) { (*static_cast<Fn*>(ctx))(begin, end); };
-    run(n, grain, call, &fn);
+    using Callable = std::remove_reference_t<Fn>;
+    auto call = [](void* ctx, int64_t begin, int64_t end) {
+      (*static_cast<Callable*>(ctx))(begin, end);
+    };
+    run(n, grain, call, const_cast<void*>(static_cast<const void*>(&fn)));
   }
 
   // Number of hardware threads of this machine (at least 1).
