@@ -7,12 +7,16 @@
 // panel[j] holds column j of those rows, one 512-bit register. A tile of R weight rows × C
 // panels then multiplies each weight, broadcast to all 16 lanes, by C panel registers: R·C FMAs
 // per column for C vector loads and R 4-byte broadcasts (which never straddle a cache line,
-// however the weights are aligned), no horizontal sums. A tile's lanes are 16 rows of one
-// column of y, written out one value at a time (R·C·16 stores per k columns of FMAs).
+// however the weights are aligned), no horizontal sums. The R·C accumulators are transposed in
+// registers at the end, so each x row's R outputs go out in one store: written lane by lane
+// (R·C·16 scalar stores to 16 rows of y a row of y apart) they took 37% of the time at k 768.
+// While a tile makes its first pass, the next tile's weight rows are prefetched into L2 (they
+// stream from memory, 8 rows at once, too short a stream at k 768 for the hardware prefetcher
+// to get ahead of: llama100m f32 prefill 128, one thread, 6-8% faster).
 //
-// Zen 5, one thread, GFLOP/s against the width-8 tiles (OpenBLAS sgemm, Haswell kernels, 97):
-// n 4096 k 4096 m 128: 162-166 vs 103; n 3072 k 768 m 128: 136-153 vs 98. llama100m f32 prefill
-// 128, one thread: 807/845 -> 871/878 tokens/s against width-16 tiles on aligned weights.
+// Zen 5, one thread, GFLOP/s against OpenBLAS sgemm (Haswell kernels, 85-100): n 4096 k 4096 m
+// 128: 174-179 (162-166 with the lane-by-lane stores); n 3072 k 768 m 128: 184-188 (123-136).
+// llama100m f32 prefill 128, one thread: 817-853 -> 1049-1088 tokens/s.
 #include <immintrin.h>
 
 #include <cstdint>
@@ -67,9 +71,9 @@ void pack_panel(const Product& p, int64_t i0, float* out) {
 }
 
 // y[i0 + 16c + l, r + a] for a < R, c < C, l < 16 (rows past m skipped), from panels
-// panel + c·k·16.
+// panel + c·k·16. next: R·k weights to prefetch into L2 meanwhile (the next tile's rows), or null.
 template <int R, int C>
-void tile(const Product& p, const float* panel, int64_t r, int64_t i0) {
+void tile(const Product& p, const float* panel, int64_t r, int64_t i0, const float* next) {
   const float* w[R];
   for (int a = 0; a < R; ++a) w[a] = static_cast<const float*>(p.w) + (r + a) * p.k;
   __m512 acc[R][C];
@@ -78,30 +82,36 @@ void tile(const Product& p, const float* panel, int64_t r, int64_t i0) {
   for (int64_t j = 0; j < p.k; ++j) {
     __m512 xv[C];
     for (int c = 0; c < C; ++c) xv[c] = _mm512_load_ps(panel + (c * p.k + j) * kLanes);
+    if (next && (j & 1) == 0)
+      _mm_prefetch(reinterpret_cast<const char*>(next + j * R), _MM_HINT_T1);
     for (int a = 0; a < R; ++a) {
       const __m512 wv = _mm512_set1_ps(w[a][j]);
       for (int c = 0; c < C; ++c) acc[a][c] = _mm512_fmadd_ps(wv, xv[c], acc[a][c]);
     }
   }
-  alignas(64) float lanes[kLanes];
+  // Transposed in registers: v[l] lanes a < R = y[i0 + 16c + l, r + a], one store per x row.
+  static_assert(R <= kLanes);
+  const __mmask16 cols = __mmask16((1u << R) - 1);
+  const __m512 bias = p.bias ? _mm512_maskz_loadu_ps(cols, p.bias + r) : _mm512_setzero_ps();
   for (int c = 0; c < C; ++c) {
     const int64_t first = i0 + c * kLanes;
     const int64_t rows = p.m - first < kLanes ? p.m - first : kLanes;
-    for (int a = 0; a < R; ++a) {
-      _mm512_store_ps(lanes, acc[a][c]);
-      const float b = p.bias ? p.bias[r + a] : 0.0f;
-      for (int64_t l = 0; l < rows; ++l) p.y[(first + l) * p.n + r + a] = lanes[l] + b;
-    }
+    __m512 v[kLanes];
+    for (int a = 0; a < kLanes; ++a) v[a] = a < R ? acc[a][c] : _mm512_setzero_ps();
+    transpose16(v);
+    for (int64_t l = 0; l < rows; ++l)
+      _mm512_mask_storeu_ps(p.y + (first + l) * p.n + r, cols, _mm512_add_ps(v[l], bias));
   }
 }
 
 // tile<R, C> for `rows` (<= R) weight rows
 template <int C, int R = kTileRows>
-void tile_rows(const Product& p, const float* panel, int64_t r, int64_t i0, int64_t rows) {
+void tile_rows(const Product& p, const float* panel, int64_t r, int64_t i0, int64_t rows,
+               const float* next) {
   if constexpr (R > 1) {
-    if (rows < R) return tile_rows<C, R - 1>(p, panel, r, i0, rows);
+    if (rows < R) return tile_rows<C, R - 1>(p, panel, r, i0, rows, next);
   }
-  tile<R, C>(p, panel, r, i0);
+  tile<R, C>(p, panel, r, i0, next);
 }
 
 }  // namespace
@@ -116,11 +126,16 @@ void avx512_f32_x_panel_rows(const Product& p, int64_t r0, int64_t r1) {
       pack_panel(p, c0 + q * kLanes, panels + q * p.k * kLanes);
     for (int64_t r = r0; r < r1; r += kTileRows) {
       const int64_t w_rows = r1 - r < kTileRows ? r1 - r : kTileRows;
+      const float* next = r + 2 * kTileRows <= r1
+                              ? static_cast<const float*>(p.w) + (r + kTileRows) * p.k
+                              : nullptr;
       int64_t q = 0;
       for (; q + kTilePanels <= n_panels; q += kTilePanels)
-        tile_rows<kTilePanels>(p, panels + q * p.k * kLanes, r, c0 + q * kLanes, w_rows);
+        tile_rows<kTilePanels>(p, panels + q * p.k * kLanes, r, c0 + q * kLanes, w_rows,
+                               q == 0 ? next : nullptr);
       for (; q < n_panels; ++q)
-        tile_rows<1>(p, panels + q * p.k * kLanes, r, c0 + q * kLanes, w_rows);
+        tile_rows<1>(p, panels + q * p.k * kLanes, r, c0 + q * kLanes, w_rows,
+                     q == 0 ? next : nullptr);
     }
   }
 }
