@@ -52,8 +52,9 @@ int32_t hsum(__m512i v) {
 // a 512-bit load of a weight row that is not 64-byte aligned (GGUF aligns tensors to 32 bytes)
 // straddles two cache lines, which costs decoding (bound by memory; Zen 4: 30% slower) and, with
 // many x rows, most of the gain (n 3072 k 768 m 128: 104-118 GFLOP/s with weights 16 bytes off a
-// line, 136-140 on lines, 98 at width 8). From kXPanelMinRows x rows on, F32 goes to the x panels
-// instead (avx512_x_panels.cpp), which read weights 4 bytes at a time.
+// line, 136-140 on lines, 98 at width 8). From kXPanelMinRows x rows on, all three go to the x
+// panels instead (avx512_x_panels.cpp), which read F32 weights 4 bytes at a time and convert F16
+// and BF16 ones a tile at a time (f16 and bf16, n 3072 k 768 m 128: 136-145 -> 181-185).
 struct F32;
 struct F32x16;
 struct Width8 {
@@ -159,12 +160,6 @@ struct FloatTiles {
   }
 };
 
-// F32 weights: the tiles at width 8 for a few x rows, x panels (avx512_x_panels.cpp) for more.
-void f32_rows(const Product& p, int64_t r0, int64_t r1) {
-  if (p.m < kXPanelMinRows) return tiled_rows<FloatTiles<F32>>(p, r0, r1);
-  avx512_f32_x_panel_rows(p, r0, r1);
-}
-
 template <class L>
 void float_to_f32(const void* src, float* dst, int64_t n) {
   const auto* s = static_cast<const typename L::T*>(src);
@@ -174,6 +169,17 @@ void float_to_f32(const void* src, float* dst, int64_t n) {
     const __mmask16 m = __mmask16((1u << (n - j)) - 1);
     _mm512_mask_storeu_ps(dst + j, m, L::load(s + j, m));
   }
+}
+
+// Float weights: the tiles for a few x rows, x panels (avx512_x_panels.cpp) for more (F16 and
+// BF16 converted to f32 a tile at a time there).
+template <class L>
+void float_rows(const Product& p, int64_t r0, int64_t r1) {
+  if (p.m < kXPanelMinRows) return tiled_rows<FloatTiles<L>>(p, r0, r1);
+  if constexpr (std::is_same_v<L, F32>)
+    avx512_x_panel_rows(p, r0, r1, nullptr);
+  else
+    avx512_x_panel_rows(p, r0, r1, float_to_f32<L>);
 }
 
 // ---- quantized weights --------------------------------------------------------------------
@@ -300,13 +306,9 @@ Kernels make_table() {
       .name = "avx512",
       .by_dtype =
           {
-              {.to_f32 = float_to_f32<F32x16>, .exact = {.rows = f32_rows}, .rounded = {}},
-              {.to_f32 = float_to_f32<F16>,
-               .exact = {.rows = tiled_rows<FloatTiles<F16>>},
-               .rounded = {}},
-              {.to_f32 = float_to_f32<BF16>,
-               .exact = {.rows = tiled_rows<FloatTiles<BF16>>},
-               .rounded = {}},
+              {.to_f32 = float_to_f32<F32x16>, .exact = {.rows = float_rows<F32>}, .rounded = {}},
+              {.to_f32 = float_to_f32<F16>, .exact = {.rows = float_rows<F16>}, .rounded = {}},
+              {.to_f32 = float_to_f32<BF16>, .exact = {.rows = float_rows<BF16>}, .rounded = {}},
               {.to_f32 = q8_0_to_f32,
                .exact = avx2.by_dtype[int(DType::Q8_0)].exact,
                .rounded = {.x_format = XFormat::Q8,

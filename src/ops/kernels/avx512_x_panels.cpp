@@ -1,5 +1,6 @@
-// F32 weights times many rows of x (prefill), with x packed in panels of 16 rows (this file is
-// compiled with the AVX-512 flags).
+// Float weights times many rows of x (prefill), with x packed in panels of 16 rows (this file is
+// compiled with the AVX-512 flags). F16 and BF16 weights are converted to f32 a tile (8 rows) at
+// a time, once per 128 x rows, and then multiplied as F32 ones.
 //
 // The float tiles of avx512.cpp take dot products along k: each step loads 4 weight and 4 x
 // vectors for 16 FMAs, every output ends in a horizontal sum, and at F32's width 8 (see there)
@@ -71,19 +72,21 @@ void pack_panel(const Product& p, int64_t i0, float* out) {
 }
 
 // y[i0 + 16c + l, r + a] for a < R, c < C, l < 16 (rows past m skipped), from panels
-// panel + c·k·16. next: R·k weights to prefetch into L2 meanwhile (the next tile's rows), or null.
+// panel + c·k·16 and weight rows w + a·k (f32). next: the next tile's weights in their stored
+// form, `step` bytes per column, to prefetch into L2 meanwhile, or null.
 template <int R, int C>
-void tile(const Product& p, const float* panel, int64_t r, int64_t i0, const float* next) {
+void tile(const Product& p, const float* panel, const float* w0, int64_t r, int64_t i0,
+          const char* next, int64_t step) {
   const float* w[R];
-  for (int a = 0; a < R; ++a) w[a] = static_cast<const float*>(p.w) + (r + a) * p.k;
+  for (int a = 0; a < R; ++a) w[a] = w0 + a * p.k;
+  const int64_t every = step >= 64 ? 1 : 64 / step;  // columns per cache line of `next`
   __m512 acc[R][C];
   for (auto& row : acc)
     for (auto& v : row) v = _mm512_setzero_ps();
   for (int64_t j = 0; j < p.k; ++j) {
     __m512 xv[C];
     for (int c = 0; c < C; ++c) xv[c] = _mm512_load_ps(panel + (c * p.k + j) * kLanes);
-    if (next && (j & 1) == 0)
-      _mm_prefetch(reinterpret_cast<const char*>(next + j * R), _MM_HINT_T1);
+    if (next && j % every == 0) _mm_prefetch(next + j * step, _MM_HINT_T1);
     for (int a = 0; a < R; ++a) {
       const __m512 wv = _mm512_set1_ps(w[a][j]);
       for (int c = 0; c < C; ++c) acc[a][c] = _mm512_fmadd_ps(wv, xv[c], acc[a][c]);
@@ -106,19 +109,23 @@ void tile(const Product& p, const float* panel, int64_t r, int64_t i0, const flo
 
 // tile<R, C> for `rows` (<= R) weight rows
 template <int C, int R = kTileRows>
-void tile_rows(const Product& p, const float* panel, int64_t r, int64_t i0, int64_t rows,
-               const float* next) {
+void tile_rows(const Product& p, const float* panel, const float* w, int64_t r, int64_t i0,
+               int64_t rows, const char* next, int64_t step) {
   if constexpr (R > 1) {
-    if (rows < R) return tile_rows<C, R - 1>(p, panel, r, i0, rows, next);
+    if (rows < R) return tile_rows<C, R - 1>(p, panel, w, r, i0, rows, next, step);
   }
-  tile<R, C>(p, panel, r, i0, next);
+  tile<R, C>(p, panel, w, r, i0, next, step);
 }
 
 }  // namespace
 
-void avx512_f32_x_panel_rows(const Product& p, int64_t r0, int64_t r1) {
-  thread_local AlignedScratch<float> scratch;  // [kChunk / 16][k][16]
+void avx512_x_panel_rows(const Product& p, int64_t r0, int64_t r1, ToF32Fn to_f32) {
+  thread_local AlignedScratch<float> scratch;    // [kChunk / 16][k][16]
+  thread_local AlignedScratch<float> converted;  // [kTileRows][k]: a tile's rows, unless F32
   float* panels = scratch.get(kChunk * p.k);
+  float* rows_f32 = to_f32 ? converted.get(kTileRows * p.k) : nullptr;
+  const char* w = static_cast<const char*>(p.w);
+  const int64_t step = kTileRows * p.w_row_bytes / p.k;  // bytes of a tile per column
   for (int64_t c0 = 0; c0 < p.m; c0 += kChunk) {
     const int64_t rows = p.m - c0 < kChunk ? p.m - c0 : kChunk;
     const int64_t n_panels = (rows + kLanes - 1) / kLanes;
@@ -126,16 +133,20 @@ void avx512_f32_x_panel_rows(const Product& p, int64_t r0, int64_t r1) {
       pack_panel(p, c0 + q * kLanes, panels + q * p.k * kLanes);
     for (int64_t r = r0; r < r1; r += kTileRows) {
       const int64_t w_rows = r1 - r < kTileRows ? r1 - r : kTileRows;
-      const float* next = r + 2 * kTileRows <= r1
-                              ? static_cast<const float*>(p.w) + (r + kTileRows) * p.k
-                              : nullptr;
+      const char* next = r + 2 * kTileRows <= r1 ? w + (r + kTileRows) * p.w_row_bytes : nullptr;
+      const float* tile_w = reinterpret_cast<const float*>(w + r * p.w_row_bytes);
+      if (to_f32) {
+        for (int64_t a = 0; a < w_rows; ++a)
+          to_f32(w + (r + a) * p.w_row_bytes, rows_f32 + a * p.k, p.k);
+        tile_w = rows_f32;
+      }
       int64_t q = 0;
       for (; q + kTilePanels <= n_panels; q += kTilePanels)
-        tile_rows<kTilePanels>(p, panels + q * p.k * kLanes, r, c0 + q * kLanes, w_rows,
-                               q == 0 ? next : nullptr);
+        tile_rows<kTilePanels>(p, panels + q * p.k * kLanes, tile_w, r, c0 + q * kLanes, w_rows,
+                               q == 0 ? next : nullptr, step);
       for (; q < n_panels; ++q)
-        tile_rows<1>(p, panels + q * p.k * kLanes, r, c0 + q * kLanes, w_rows,
-                     q == 0 ? next : nullptr);
+        tile_rows<1>(p, panels + q * p.k * kLanes, tile_w, r, c0 + q * kLanes, w_rows,
+                     q == 0 ? next : nullptr, step);
     }
   }
 }

@@ -102,11 +102,12 @@ inline constexpr int64_t kPackedMinRows = 4;
 void avx512_packed_q8_0_rows(const Product& p, int64_t r0, int64_t r1);
 void avx512_packed_q4_0_rows(const Product& p, int64_t r0, int64_t r1);
 
-// F32 weights times x packed in transposed panels of 16 rows, rows [r0, r1) of W
+// Float weights times x packed in transposed panels of 16 rows, rows [r0, r1) of W
 // (avx512_x_panels.cpp), for m >= kXPanelMinRows (a panel's lanes past m are computed and
-// dropped).
+// dropped). to_f32: null for F32 weights (read in place); for F16 / BF16, the conversion of a
+// row, applied to each tile's rows once per 128 x rows.
 inline constexpr int64_t kXPanelMinRows = 16;
-void avx512_f32_x_panel_rows(const Product& p, int64_t r0, int64_t r1);
+void avx512_x_panel_rows(const Product& p, int64_t r0, int64_t r1, ToF32Fn to_f32);
 
 // The tables. The x86 ones exist only in x86-64 builds; callers check the CPU first.
 const Kernels& generic_kernels();
