@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/memory.h"
 #include "ops/activation.h"
 #include "ops/attention.h"
 #include "ops/matmul.h"
@@ -26,6 +27,14 @@ float* grow(AlignedFloats& buf, int64_t n) {
 
 const float* ptr(std::span<const float> v) {
   return v.empty() ? nullptr : v.data();
+}
+
+// Before activation buffers grow by `bytes`: a growth of more than 64 MiB is checked against the
+// memory available (reading /proc/meminfo takes tens of microseconds, too long for every pass);
+// what() names what grows.
+template <typename What>
+void check_growth(double bytes, What what) {
+  if (bytes > 64.0 * (1 << 20)) require_memory(bytes, what());
 }
 
 // Work below this many floats per chunk is not worth waking a thread for.
@@ -117,6 +126,10 @@ void attend(const Step& s, int layer) {
     return;
   }
   const int64_t per_row = int64_t(c.n_heads) * s.n_pos * k_len;
+  check_growth(double(s.batch * per_row - int64_t(a.pattern.size())) * sizeof(float), [&] {
+    return "the attention patterns of " + std::to_string(s.n_pos) + " × " + std::to_string(k_len) +
+           " positions";
+  });
   float* pattern = grow(a.pattern, s.batch * per_row);
   const Shape shape{s.batch, c.n_heads, s.n_pos, k_len};
   // Scores kept apart from the pattern only when they are observed themselves.
@@ -140,22 +153,33 @@ void attend(const Step& s, int layer) {
 
 }  // namespace
 
-void Activations::prepare(const ModelConfig& c, int64_t rows, int batch) {
+void Activations::prepare(const ModelConfig& c, int64_t rows, int batch, double kv_bytes) {
   const int64_t d = c.d_model, dq = int64_t(c.n_heads) * c.d_head,
                 dkv = int64_t(c.n_kv_heads) * c.d_head;
-  for (auto* buf : {&resid, &normed, &attn_out, &mlp_out}) grow(*buf, rows * d);
-  if (c.family == Family::Gpt2) {
-    grow(embed, rows * d);
-    grow(pos_embed, rows * d);
-  }
-  grow(scale, rows);
-  grow(q, rows * dq);
-  grow(z, rows * dq);
-  grow(k, rows * dkv);
-  grow(v, rows * dkv);
-  grow(mlp_pre, rows * c.d_mlp);
-  if (c.family == Family::Llama) grow(mlp_lin, rows * c.d_mlp);
-  grow(last, int64_t(batch) * d);
+  const bool gpt2 = c.family == Family::Gpt2, gated = c.family == Family::Llama;
+  const std::pair<AlignedFloats*, int64_t> needs[] = {{&resid, rows * d},
+                                                      {&normed, rows * d},
+                                                      {&attn_out, rows * d},
+                                                      {&mlp_out, rows * d},
+                                                      {&embed, gpt2 ? rows * d : 0},
+                                                      {&pos_embed, gpt2 ? rows * d : 0},
+                                                      {&scale, rows},
+                                                      {&q, rows * dq},
+                                                      {&z, rows * dq},
+                                                      {&k, rows * dkv},
+                                                      {&v, rows * dkv},
+                                                      {&mlp_pre, rows * c.d_mlp},
+                                                      {&mlp_lin, gated ? rows * c.d_mlp : 0},
+                                                      {&last, int64_t(batch) * d}};
+  double more = 0;  // bytes still to allocate
+  for (const auto& [buf, n] : needs)
+    more += double(std::max<int64_t>(0, n - int64_t(buf->size()))) * sizeof(float);
+  if (more > 0)
+    check_growth(more + kv_bytes, [&] {
+      return "a forward pass over " + std::to_string(rows) +
+             " positions (activations and KV cache)";
+    });
+  for (const auto& [buf, n] : needs) grow(*buf, n);
 }
 
 void norm_block(const Step& s, const NormWeights& w, const float* x, float* out, int layer,

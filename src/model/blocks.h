@@ -41,8 +41,10 @@ struct Activations {
   AlignedFloats mlp_out;    // [rows, d_model]
   AlignedFloats last;       // [batch, d_model]  rows the logits are computed for
 
-  // Grows every buffer a forward pass of `rows` rows over `batch` sequences needs.
-  void prepare(const ModelConfig& c, int64_t rows, int batch);
+  // Grows every buffer a forward pass of `rows` rows over `batch` sequences needs; first, when
+  // that is a large growth, checks it fits in the memory available together with `kv_bytes`, the
+  // bytes of KV cache the pass will write (allocated, but not yet in memory).
+  void prepare(const ModelConfig& c, int64_t rows, int batch, double kv_bytes);
 };
 
 // What every block needs to know about the current forward call.

@@ -54,7 +54,7 @@ class Gpt2Model : public Model {
   // resid = W_E[token] + W_pos[position]
   void embed(const Step& s, const TokenBatch& tokens) {
     const int64_t d = config_.d_model, n = s.rows() * d;
-    act_.prepare(config_, s.rows(), s.batch);
+    act_.prepare(config_, s.rows(), s.batch, s.cache.bytes_of(tokens.n_pos));
     embed_tokens(s, wte_, tokens.ids, act_.embed.data());
     s.hook(HookSite::Embed, -1, act_.embed, s.shape(d));
     for (int b = 0; b < s.batch; ++b)

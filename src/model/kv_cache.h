@@ -27,6 +27,9 @@ class KvCache {
   int width() const { return width_; }
   DType dtype() const { return dtype_; }
   size_t bytes() const { return bytes_; }
+  double bytes_of(int64_t positions) const {  // the bytes holding that many positions
+    return max_pos_ > 0 ? double(bytes_) * double(positions) / double(max_pos_) : 0.0;
+  }
 
   // Writes n rows of keys and values ([n, width] f32 each) at positions pos .. pos + n − 1.
   void store(int layer, int b, int64_t pos, const float* k, const float* v, int64_t n);

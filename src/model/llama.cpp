@@ -44,7 +44,7 @@ class LlamaModel : public Model {
                  .n_pos = tokens.n_pos,
                  .pos0 = cache.n_pos(),
                  .lengths = tokens.lengths};
-    act_.prepare(config_, s.rows(), s.batch);
+    act_.prepare(config_, s.rows(), s.batch, cache.bytes_of(tokens.n_pos));
     embed_tokens(s, embed_, tokens.ids, act_.resid.data());
     s.hook(HookSite::Embed, -1, act_.resid, s.shape(config_.d_model));
     for (int layer = 0; layer < config_.n_layers; ++layer) block(s, layer);

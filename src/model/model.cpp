@@ -6,16 +6,6 @@
 #include "core/memory.h"
 
 namespace gb {
-namespace {
-
-std::string fixed_gib(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", bytes / double(1 << 30));
-  return buf;
-}
-
-}  // namespace
-
 Model::Model(ModelSource source, int threads)
     : path_(std::move(source.path)),
       config_(std::move(source.config)),
@@ -34,6 +24,11 @@ void Model::set_threads(int n) {
 }
 
 KvCache Model::new_cache(int batch, int64_t max_pos, DType kv_type) const {
+  check_cache(batch, max_pos, kv_type);
+  return KvCache(config_.n_layers, batch, max_pos, config_.n_kv_heads * config_.d_head, kv_type);
+}
+
+void Model::check_cache(int batch, int64_t max_pos, DType kv_type) const {
   if (batch <= 0) usage_fail("batch size must be positive");
   if (max_pos <= 0) usage_fail("context size must be positive");
   if (config_.family == Family::Gpt2 && max_pos > config_.n_ctx)
@@ -41,11 +36,8 @@ KvCache Model::new_cache(int batch, int64_t max_pos, DType kv_type) const {
                " learned positions");
   const int width = config_.n_kv_heads * config_.d_head;
   const double bytes = KvCache::bytes_needed(config_.n_layers, batch, max_pos, width, kv_type);
-  const auto available = available_memory_bytes();
-  if (available && bytes > *available)
-    usage_fail("a context of ", max_pos, " positions × ", batch, " rows needs a ", fixed_gib(bytes),
-               " GiB KV cache; only ", fixed_gib(*available), " GiB of memory is available");
-  return KvCache(config_.n_layers, batch, max_pos, width, kv_type);
+  require_memory(bytes, "the KV cache for a context of " + std::to_string(max_pos) +
+                            " positions × " + std::to_string(batch) + " rows");
 }
 
 void Model::check_batch(const TokenBatch& tokens, const KvCache& cache) const {

@@ -71,6 +71,8 @@ class Model {
   // A KV cache for `batch` rows of up to max_pos positions, F32 or F16. Throws UsageError before
   // allocating when it would not fit in the memory available.
   KvCache new_cache(int batch, int64_t max_pos, DType kv_type = DType::F32) const;
+  // The checks of new_cache without the allocation.
+  void check_cache(int batch, int64_t max_pos, DType kv_type = DType::F32) const;
 
   // The final norm and the unembedding, for analyses that read the residual stream through
   // them (logit lens, direct logit attribution).
