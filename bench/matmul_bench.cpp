@@ -7,10 +7,11 @@
 //
 // Names: gemv/<variant>/<isa>/n<rows>_k<cols>/threads:<t>, gemm/m<m>/<variant>/<isa>/<path>/...
 // (variant: dtype, or dtype:f32x / dtype:bf16x for the activation options, see Variant),
-// openblas/{sgemv,sgemm}/..., membw/threads:<t>. Counters:
+// openblas/{sgemv,sgemm}/..., membw/threads:<t>, fma_peak/<isa>. Counters:
 //   weights_GBps  bytes of W read per second (GEMV), 1 GB = 1e9 bytes
 //   bw_frac       weights_GBps over the streaming read bandwidth (membw) with as many threads
-//   GFLOPs        2 m n k per second (GEMM)
+//   GFLOPs        2 m n k per second (GEMM); for fma_peak, one thread's f32 FMA throughput with
+//                 nothing loaded (2 flops per lane): the ceiling of any one-thread f32 product
 //   vs_openblas   OpenBLAS's time / ours on the f32 product of the same shape and thread count,
 //                 measured earlier in the same run (> 1: faster than OpenBLAS)
 // Counters come from the fastest call of each benchmark (see timed_loop). GEMV cycles through
@@ -18,6 +19,7 @@
 // DRAM as when decoding a whole model; GEMM uses one copy.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <atomic>
 #include <cstring>
@@ -134,6 +136,47 @@ void membw(benchmark::State& state, int threads) {
   state.counters["read_GBps"] = bps / 1e9;
 }
 
+// ---- FMA peak -----------------------------------------------------------------------------
+
+// `iters` rounds of kChains independent FMA chains (enough to cover the FMA latency on every
+// pipe; AVX2 code has 16 vector registers, AVX-512 code 32); returns a sum of the results so that
+// nothing is optimised away.
+constexpr int kChains512 = 16, kChains256 = 12;
+__attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iters) {
+  __m512 a[kChains512];
+  for (int i = 0; i < kChains512; ++i) a[i] = _mm512_set1_ps(1.0f + float(i) * 1e-7f);
+  const __m512 m = _mm512_set1_ps(0.9999999f), c = _mm512_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it)
+#pragma GCC unroll 16
+    for (auto& v : a) v = _mm512_fmadd_ps(v, m, c);
+  float out = 0;
+  for (const __m512& v : a) out += _mm512_cvtss_f32(v);
+  return out;
+}
+
+__attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iters) {
+  __m256 a[kChains256];
+  for (int i = 0; i < kChains256; ++i) a[i] = _mm256_set1_ps(1.0f + float(i) * 1e-7f);
+  const __m256 m = _mm256_set1_ps(0.9999999f), c = _mm256_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it)
+#pragma GCC unroll 16
+    for (auto& v : a) v = _mm256_fmadd_ps(v, m, c);
+  float out = 0;
+  for (const __m256& v : a) out += _mm256_cvtss_f32(v);
+  return out;
+}
+
+void fma_peak(benchmark::State& state, ops::Isa isa) {
+  constexpr int64_t kIters = 1 << 16;
+  const bool wide = isa == ops::Isa::Avx512;
+  float sink = 0;
+  const double sec = bench::timed_loop(
+      state, [&](int64_t) { sink += wide ? fma_chains_avx512(kIters) : fma_chains_avx2(kIters); });
+  benchmark::DoNotOptimize(sink);
+  const double flops = wide ? double(kChains512) * 16 * 2 : double(kChains256) * 8 * 2;
+  state.counters["GFLOPs"] = double(kIters) * flops / sec / 1e9;
+}
+
 // ---- GEMV ---------------------------------------------------------------------------------
 
 void openblas_sgemv(benchmark::State& state, Shape s, int threads) {
@@ -225,6 +268,8 @@ void add(const std::string& name, double min_time, Args&&... args) {
 
 const bool registered = [] {
   for (int th : kThreads) add(cat("membw/threads:", th), 0.5, membw, th);
+  for (ops::Isa isa : isas())
+    if (isa != ops::Isa::Generic) add(cat("fma_peak/", ops::isa_name(isa)), 0.3, fma_peak, isa);
   for (Shape s : kShapes)
     for (int th : kThreads)
       add(cat("openblas/sgemv/", shape_name(s), "/threads:", th), 0.3, openblas_sgemv, s, th);
