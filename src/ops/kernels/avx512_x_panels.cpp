@@ -16,10 +16,11 @@
 // to get ahead of: llama100m f32 prefill 128, one thread, 6-8% faster).
 //
 // Zen 5, one thread, GFLOP/s against OpenBLAS sgemm (Haswell kernels, 85-100): n 4096 k 4096 m
-// 128: 174-179 (162-166 with the lane-by-lane stores); n 3072 k 768 m 128: 184-188 (123-136).
+// 128: 177-178 (162-166 with the lane-by-lane stores); n 3072 k 768 m 128: 193-195 (123-136).
 // llama100m f32 prefill 128, one thread: 817-853 -> 1049-1088 tokens/s.
 #include <immintrin.h>
 
+#include <bit>
 #include <cstdint>
 
 #include "ops/kernels/aligned_scratch.h"
@@ -79,14 +80,16 @@ void tile(const Product& p, const float* panel, const float* w0, int64_t r, int6
           const char* next, int64_t step) {
   const float* w[R];
   for (int a = 0; a < R; ++a) w[a] = w0 + a * p.k;
-  const int64_t every = step >= 64 ? 1 : 64 / step;  // columns per cache line of `next`
+  // Columns per cache line of `next`, rounded down to a power of two (a mask, not a division,
+  // decides the columns that prefetch).
+  const int64_t every_mask = int64_t(std::bit_floor(uint64_t(step >= 64 ? 1 : 64 / step))) - 1;
   __m512 acc[R][C];
   for (auto& row : acc)
     for (auto& v : row) v = _mm512_setzero_ps();
   for (int64_t j = 0; j < p.k; ++j) {
     __m512 xv[C];
     for (int c = 0; c < C; ++c) xv[c] = _mm512_load_ps(panel + (c * p.k + j) * kLanes);
-    if (next && j % every == 0) _mm_prefetch(next + j * step, _MM_HINT_T1);
+    if (next && (j & every_mask) == 0) _mm_prefetch(next + j * step, _MM_HINT_T1);
     for (int a = 0; a < R; ++a) {
       const __m512 wv = _mm512_set1_ps(w[a][j]);
       for (int c = 0; c < C; ++c) acc[a][c] = _mm512_fmadd_ps(wv, xv[c], acc[a][c]);
