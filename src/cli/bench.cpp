@@ -147,7 +147,8 @@ struct Runner {
   }
 
   // Best of `repeats` runs decoding `steps` tokens one at a time after a context of ctx tokens
-  // (run once, untimed; each run truncates the cache back to it), after one untimed step.
+  // (run once, untimed; each run truncates the cache back to it), after an untimed run of one
+  // step.
   double decode(int64_t ctx, int64_t steps, ModeObserver& obs) const {
     const auto ids = random_tokens(ctx + steps, m.config().d_vocab, 2);
     KvCache cache = m.new_cache(1, ctx + steps, kv_type);
@@ -158,17 +159,15 @@ struct Runner {
       const int64_t n = std::min(kFillChunk, ctx - p);
       m.forward({std::span(ids).subspan(size_t(p), size_t(n)), 1, n}, cache, Hooks(), logits);
     }
-    obs.new_pass();
-    m.forward({std::span(ids).subspan(size_t(ctx), 1), 1, 1}, cache, obs.hooks(), logits);
     double best = 0;
-    for (int r = 0; r < repeats; ++r) {
+    for (int r = -1; r < repeats; ++r) {
       cache.truncate(ctx);
       const auto t0 = Clock::now();
-      for (int64_t i = 0; i < steps; ++i) {
+      for (int64_t i = 0; i < (r < 0 ? 1 : steps); ++i) {
         obs.new_pass();
         m.forward({std::span(ids).subspan(size_t(ctx + i), 1), 1, 1}, cache, obs.hooks(), logits);
       }
-      best = std::max(best, double(steps) / seconds_since(t0));
+      if (r >= 0) best = std::max(best, double(steps) / seconds_since(t0));
     }
     return best;
   }
@@ -221,6 +220,11 @@ std::vector<int> clamp_threads(std::vector<int> threads) {
 }
 
 // Bad lengths, and lengths whose KV cache would not fit in memory, before anything is measured.
+// Whether a context of n positions is measured: GPT-2 skips those past its learned positions.
+bool measured(const ModelConfig& c, int64_t n) {
+  return c.family != Family::Gpt2 || n <= c.n_ctx;
+}
+
 void check_lengths(const BenchArgs& a, const Model& m, DType kv_type) {
   const ModelConfig& c = m.config();
   if (a.repeats <= 0) usage_fail("--repeats must be positive");
@@ -231,13 +235,11 @@ void check_lengths(const BenchArgs& a, const Model& m, DType kv_type) {
     if (n <= 0) usage_fail("--decode-ctx lengths must be positive");
   if (c.family == Family::TorchTransformer)
     usage_fail("bench measures token models; time an encoder-decoder model's glassbox run instead");
-  // The longest context measured (GPT-2 skips those past its learned positions).
-  int64_t longest = 0;
-  auto note = [&](int64_t n) {
-    if (c.family != Family::Gpt2 || n <= c.n_ctx) longest = std::max(longest, n);
-  };
-  for (int64_t n : a.prefill) note(n);
-  for (int64_t n : a.decode_ctx) note(n + a.decode_tokens);
+  int64_t longest = 0;  // the longest context measured
+  for (int64_t n : a.prefill)
+    if (measured(c, n)) longest = std::max(longest, n);
+  for (int64_t n : a.decode_ctx)
+    if (measured(c, n + a.decode_tokens)) longest = std::max(longest, n + a.decode_tokens);
   if (longest > 0) m.check_cache(1, longest, kv_type);
 }
 
@@ -278,9 +280,9 @@ void run_bench(BenchArgs a) {
                                 {"tokens_per_s", tps}});
       };
       for (int64_t n : a.prefill)
-        if (c.family != Family::Gpt2 || n <= c.n_ctx) add("prefill", n, run.prefill(n, obs));
+        if (measured(c, n)) add("prefill", n, run.prefill(n, obs));
       for (int64_t ctx : a.decode_ctx)
-        if (c.family != Family::Gpt2 || ctx + a.decode_tokens <= c.n_ctx)
+        if (measured(c, ctx + a.decode_tokens))
           add("decode", ctx, run.decode(ctx, a.decode_tokens, obs));
     }
     j["peak_rss_bytes_after_" + a.modes[mi]] = peak_rss_bytes();
