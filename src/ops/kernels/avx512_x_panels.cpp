@@ -20,7 +20,6 @@
 // llama100m f32 prefill 128, one thread: 817-853 -> 1049-1088 tokens/s.
 #include <immintrin.h>
 
-#include <bit>
 #include <cstdint>
 
 #include "ops/kernels/aligned_scratch.h"
@@ -72,24 +71,28 @@ void pack_panel(const Product& p, int64_t i0, float* out) {
   }
 }
 
+// The next tile's weights in their stored form, prefetched into L2 while a tile makes its first
+// pass: `step` bytes per column, one prefetch per cache line (at the columns j with
+// j & every_mask == 0). at == nullptr: none.
+struct NextTile {
+  const char* at = nullptr;
+  int64_t step = 0, every_mask = 0;
+};
+
 // y[i0 + 16c + l, r + a] for a < R, c < C, l < 16 (rows past m skipped), from panels
-// panel + c·k·16 and weight rows w + a·k (f32). next: the next tile's weights in their stored
-// form, `step` bytes per column, to prefetch into L2 meanwhile, or null.
+// panel + c·k·16 and weight rows w + a·k (f32).
 template <int R, int C>
 void tile(const Product& p, const float* panel, const float* w0, int64_t r, int64_t i0,
-          const char* next, int64_t step) {
+          NextTile next) {
   const float* w[R];
   for (int a = 0; a < R; ++a) w[a] = w0 + a * p.k;
-  // Columns per cache line of `next`, rounded down to a power of two (a mask, not a division,
-  // decides the columns that prefetch).
-  const int64_t every_mask = int64_t(std::bit_floor(uint64_t(step >= 64 ? 1 : 64 / step))) - 1;
   __m512 acc[R][C];
   for (auto& row : acc)
     for (auto& v : row) v = _mm512_setzero_ps();
   for (int64_t j = 0; j < p.k; ++j) {
     __m512 xv[C];
     for (int c = 0; c < C; ++c) xv[c] = _mm512_load_ps(panel + (c * p.k + j) * kLanes);
-    if (next && (j & every_mask) == 0) _mm_prefetch(next + j * step, _MM_HINT_T1);
+    if (next.at && (j & next.every_mask) == 0) _mm_prefetch(next.at + j * next.step, _MM_HINT_T1);
     for (int a = 0; a < R; ++a) {
       const __m512 wv = _mm512_set1_ps(w[a][j]);
       for (int c = 0; c < C; ++c) acc[a][c] = _mm512_fmadd_ps(wv, xv[c], acc[a][c]);
@@ -113,11 +116,11 @@ void tile(const Product& p, const float* panel, const float* w0, int64_t r, int6
 // tile<R, C> for `rows` (<= R) weight rows
 template <int C, int R = kTileRows>
 void tile_rows(const Product& p, const float* panel, const float* w, int64_t r, int64_t i0,
-               int64_t rows, const char* next, int64_t step) {
+               int64_t rows, NextTile next) {
   if constexpr (R > 1) {
-    if (rows < R) return tile_rows<C, R - 1>(p, panel, w, r, i0, rows, next, step);
+    if (rows < R) return tile_rows<C, R - 1>(p, panel, w, r, i0, rows, next);
   }
-  tile<R, C>(p, panel, w, r, i0, next, step);
+  tile<R, C>(p, panel, w, r, i0, next);
 }
 
 }  // namespace
@@ -128,7 +131,10 @@ void avx512_x_panel_rows(const Product& p, int64_t r0, int64_t r1, ToF32Fn to_f3
   float* panels = scratch.get(kChunk * p.k);
   float* rows_f32 = to_f32 ? converted.get(kTileRows * p.k) : nullptr;
   const char* w = static_cast<const char*>(p.w);
-  const int64_t step = kTileRows * p.w_row_bytes / p.k;  // bytes of a tile per column
+  NextTile next{.step = kTileRows * p.w_row_bytes / p.k};  // bytes of a tile per column
+  int64_t per_line = 1;  // columns per cache line, rounded down to a power of two
+  while (per_line * 2 * next.step <= 64) per_line *= 2;
+  next.every_mask = per_line - 1;
   for (int64_t c0 = 0; c0 < p.m; c0 += kChunk) {
     const int64_t rows = p.m - c0 < kChunk ? p.m - c0 : kChunk;
     const int64_t n_panels = (rows + kLanes - 1) / kLanes;
@@ -136,20 +142,21 @@ void avx512_x_panel_rows(const Product& p, int64_t r0, int64_t r1, ToF32Fn to_f3
       pack_panel(p, c0 + q * kLanes, panels + q * p.k * kLanes);
     for (int64_t r = r0; r < r1; r += kTileRows) {
       const int64_t w_rows = r1 - r < kTileRows ? r1 - r : kTileRows;
-      const char* next = r + 2 * kTileRows <= r1 ? w + (r + kTileRows) * p.w_row_bytes : nullptr;
+      next.at = r + 2 * kTileRows <= r1 ? w + (r + kTileRows) * p.w_row_bytes : nullptr;
       const float* tile_w = reinterpret_cast<const float*>(w + r * p.w_row_bytes);
       if (to_f32) {
         for (int64_t a = 0; a < w_rows; ++a)
           to_f32(w + (r + a) * p.w_row_bytes, rows_f32 + a * p.k, p.k);
         tile_w = rows_f32;
       }
+      const NextTile none{};  // on the later passes
       int64_t q = 0;
       for (; q + kTilePanels <= n_panels; q += kTilePanels)
         tile_rows<kTilePanels>(p, panels + q * p.k * kLanes, tile_w, r, c0 + q * kLanes, w_rows,
-                               q == 0 ? next : nullptr, step);
+                               q == 0 ? next : none);
       for (; q < n_panels; ++q)
         tile_rows<1>(p, panels + q * p.k * kLanes, tile_w, r, c0 + q * kLanes, w_rows,
-                     q == 0 ? next : nullptr, step);
+                     q == 0 ? next : none);
     }
   }
 }
