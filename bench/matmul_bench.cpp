@@ -138,32 +138,32 @@ void membw(benchmark::State& state, int threads) {
 
 // ---- FMA peak -----------------------------------------------------------------------------
 
-// `iters` rounds of kChains independent FMA chains (enough to cover the FMA latency on every
-// pipe; AVX2 code has 16 vector registers, AVX-512 code 32); returns a sum of the results so that
-// nothing is optimised away.
-constexpr int kChains512 = 16, kChains256 = 12;
-__attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iters) {
-  __m512 a[kChains512];
-  for (int i = 0; i < kChains512; ++i) a[i] = _mm512_set1_ps(1.0f + float(i) * 1e-7f);
-  const __m512 m = _mm512_set1_ps(0.9999999f), c = _mm512_set1_ps(1e-7f);
+// `iters` rounds of `Chains` independent chains of v = v·m + c on vectors V of floats (GCC vector
+// types; GCC contracts the expression into one FMA where the caller's target has FMA), enough
+// chains to cover the FMA latency on every pipe; returns a sum of the results so that nothing is
+// optimised away. Inlined into the per-ISA functions below, which set the instruction set.
+typedef float Floats16 __attribute__((vector_size(64)));
+typedef float Floats8 __attribute__((vector_size(32)));
+template <class V, int Chains>
+[[gnu::always_inline]] inline float fma_chains(int64_t iters) {
+  V a[Chains];
+  for (int i = 0; i < Chains; ++i) a[i] = V{} + (1.0f + float(i) * 1e-7f);
+  const V m = V{} + 0.9999999f, c = V{} + 1e-7f;
   for (int64_t it = 0; it < iters; ++it)
 #pragma GCC unroll 16
-    for (auto& v : a) v = _mm512_fmadd_ps(v, m, c);
+    for (auto& v : a) v = v * m + c;
   float out = 0;
-  for (const __m512& v : a) out += _mm512_cvtss_f32(v);
+  for (const V& v : a) out += v[0];
   return out;
 }
 
+// AVX2 code has 16 vector registers, AVX-512 code 32.
+constexpr int kChains512 = 16, kChains256 = 12;
+__attribute__((target("avx512f"))) float fma_chains_avx512(int64_t iters) {
+  return fma_chains<Floats16, kChains512>(iters);
+}
 __attribute__((target("avx2,fma"))) float fma_chains_avx2(int64_t iters) {
-  __m256 a[kChains256];
-  for (int i = 0; i < kChains256; ++i) a[i] = _mm256_set1_ps(1.0f + float(i) * 1e-7f);
-  const __m256 m = _mm256_set1_ps(0.9999999f), c = _mm256_set1_ps(1e-7f);
-  for (int64_t it = 0; it < iters; ++it)
-#pragma GCC unroll 16
-    for (auto& v : a) v = _mm256_fmadd_ps(v, m, c);
-  float out = 0;
-  for (const __m256& v : a) out += _mm256_cvtss_f32(v);
-  return out;
+  return fma_chains<Floats8, kChains256>(iters);
 }
 
 void fma_peak(benchmark::State& state, ops::Isa isa) {
