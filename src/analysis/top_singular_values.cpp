@@ -144,7 +144,6 @@ std::vector<double> top_singular_values(std::span<const float> a, int64_t rows, 
   if (k == 0) return {};
   const int64_t l = std::min<int64_t>({k + options.oversampling, rows, cols});
 
-  blas::single_threaded();
   std::vector<float> omega = gaussian_matrix(cols * l, options.seed);  // [cols, l]
   std::vector<float> q, z;                                             // [rows, l], [cols, l]
   times(a, rows, cols, omega, l, q, pool);

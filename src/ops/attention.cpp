@@ -601,7 +601,6 @@ void attention_mix(const float* pattern, const KvRows& v, float* z, const Attent
 void head_results(const float* z, const float* w_o, float* result, int64_t rows, int n_heads,
                   int d_head, int d_model, ThreadPool& pool) {
   const int width = n_heads * d_head;
-  blas::single_threaded();  // the pool splits the heads
   pool.parallel_for(n_heads, [&](int64_t h0, int64_t h1) {
     for (int64_t h = h0; h < h1; ++h)
       blas::sgemm(false, true, int(rows), d_model, d_head, 1.0f, z + h * d_head, width,

@@ -11,14 +11,10 @@
 
 namespace gb::blas {
 
-// Loads OpenBLAS if it is not yet, and makes sure each sgemm runs on its calling thread (also
-// when the library came in threaded some other way: the benchmarks link it as a peer). Call it
-// before splitting sgemm calls over threads. Throws gb::Error naming the library when it
-// cannot be loaded.
-void single_threaded();
-
 // C [m, n] = alpha · op(A) [m, k] @ op(B) [k, n] + beta · C, all row-major; op transposes when
-// asked (A is then stored [k, m], B [n, k]). single_threaded() must have been called once.
+// asked (A is then stored [k, m], B [n, k]). The first call loads OpenBLAS (set to one thread
+// also when the program had already loaded it threaded) and throws gb::Error naming the library
+// when it cannot be loaded.
 void sgemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* a, int lda,
            const float* b, int ldb, float beta, float* c, int ldc);
 

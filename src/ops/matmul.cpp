@@ -149,7 +149,6 @@ void sgemm_rows(const float* x, int64_t m, int64_t k, const float* wf, const flo
 
 void sgemm_product(const Kernels& kt, const float* x, int64_t m, const WeightMatrix& w,
                    const float* bias, float* y, ThreadPool& pool) {
-  blas::single_threaded();  // our pool runs the threads, each calling sgemm on its rows
   const int64_t n = w.rows, k = w.cols;
   if (w.dtype == DType::F32) {
     const auto* wf = static_cast<const float*>(w.data);
