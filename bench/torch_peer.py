@@ -12,7 +12,7 @@ models; observers are register_forward_hook callbacks on those modules:
   stats     on every hook site glassbox's stats mode observes (all but attn_scores, pattern,
             result and logits): per channel count, mean and variance (two passes), min, max,
             abs-max, zeros, values above 0, NaN and Inf counts, and a histogram over
-            TensorBoard's buckets, accumulated across calls, as glassbox's streaming statistics
+            glassbox's buckets, accumulated across calls, as glassbox's streaming statistics
   patterns  every layer's attn.hook_pattern kept in a cache dict (tensor.detach(), as
             TransformerLens's run_with_cache keeps it)
 Like glassbox without hook_logits, logits are computed for the last position only. Weights are
@@ -146,11 +146,12 @@ class Llama(nn.Module):
 
 
 def histogram_edges():
-    pos = [1e-12]
-    while pos[-1] < 1e20:
-        pos.append(pos[-1] * 1.1)
-    return torch.tensor([-1.7976931348623157e308] + [-x for x in reversed(pos)] + [0.0] + pos +
-                        [1.7976931348623157e308], dtype=torch.float64)
+    """glassbox's histogram buckets (export/histogram.h): (1 + j/8) * 2^e in every float octave,
+    the subnormal j/8 * 2^-126, 2^128 on top; mirrored, with 0 between."""
+    pos = [j / 8 * 2.0 ** -126 for j in range(1, 8)]
+    pos += [(1 + j / 8) * 2.0 ** e for e in range(-126, 128) for j in range(8)]
+    pos.append(2.0 ** 128)
+    return torch.tensor([-x for x in reversed(pos)] + [0.0] + pos, dtype=torch.float64)
 
 
 class StreamingStats:

@@ -11,7 +11,7 @@
 //    less than a given fraction of positions (a neuron "fires" when its pre-activation exceeds
 //    the threshold: GELU/SiLU output is then positive);
 //  - massive activation channels: channels whose abs-max exceeds `massive_factor` × the median
-//    |x| of their hook (the median read from the histogram, within its 10% buckets);
+//    |x| of their hook (the median read from the histogram, to within one of its buckets);
 //  - the top-k activating contexts of chosen neurons.
 // Documents longer than the window are split into windows, each run from an empty KV cache.
 // Windows are run `batch` at a time in one forward pass (right-padded to the longest; the padding

@@ -10,7 +10,7 @@
 //   activations/hook_embed                            model-level hooks: step 0
 //   logit_lens                                        text (Markdown tables), step 0
 //   generate/entropy, generate/top1_prob, generate/token_prob, generate/token   step = token
-// Histograms use the TensorFlow bucket rule of export/histogram.h. For attention patterns and
+// Histograms use the bucket rule of export/histogram.h. For attention patterns and
 // scores (self-attention, causal) only the causal part is counted — the keys k ≤ q of each
 // query q — as `glassbox stats` counts them; the masked future (pattern 0, score −inf) is left
 // out. NaN and ±Inf are left out and reported (SummaryWriter::add_histogram).

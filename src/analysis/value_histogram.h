@@ -1,11 +1,10 @@
 // A streaming histogram with fixed buckets, so any number of values (a whole corpus) can be
 // counted in constant memory and two histograms add up.
 //
-// Buckets follow TensorFlow's default histogram rule (the one TensorBoard and
-// torch.utils.tensorboard use): edges −DBL_MAX, −e[n−1], …, −e[0], 0, e[0], …, e[n−1], DBL_MAX
-// with e[0] = 1e-12 and e[k+1] = e[k]·1.1 while e[k] < 1e20 (each bucket 10% wide). A value x
-// falls in [lo, hi) with lo ≤ x < hi, as np.histogram(values, edges) counts it. NaN and ±Inf are
-// not counted here.
+// Buckets follow the rule of export/histogram.h (the one the TensorBoard writer uses): edges
+// ±2^e · (1 + j/8) over every float exponent, 0 and ±2^128, each bucket 6.25–12.5% wide. A value
+// x falls in [lo, hi) with lo ≤ x < hi, as np.histogram(values, edges) counts it. NaN and ±Inf
+// are not counted here.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +12,7 @@
 
 namespace gb::analysis {
 
-// The full edge list above (2n + 3 values, increasing; computed once).
+// The full edge list above (increasing; computed once).
 const std::vector<double>& histogram_edges();
 
 class ValueHistogram {
@@ -30,7 +29,7 @@ class ValueHistogram {
   // more). Both empty when nothing was counted.
   std::vector<int64_t> span_counts() const;
   std::vector<double> span_edges() const;
-  // The median of |x| over the values counted, to within one bucket (10%): the upper edge of
+  // The median of |x| over the values counted, to within one bucket (12.5%): the upper edge of
   // the bucket of |x| holding the middle value. 0 when empty.
   double median_abs() const;
 

@@ -1,12 +1,14 @@
-// Histograms in TensorBoard's HistogramProto layout, bucketed like torch's SummaryWriter default.
+// Histograms in TensorBoard's HistogramProto layout.
 //
-// Bucket rule (TensorFlow's default histogram buckets, which torch.utils.tensorboard's
-// add_histogram also uses by default, bins="tensorflow"): the bucket edges are
-//   -DBL_MAX, -e[n-1], ..., -e[0], 0, e[0], ..., e[n-1], DBL_MAX
-// with e[0] = 1e-12 and e[k+1] = e[k] * 1.1 for as long as e[k] < 1e20 (n = 774; the values are
-// produced by that repeated double multiplication, as the published rule does). A value x falls
-// in bucket [lo, hi) with lo <= x < hi (the top bucket also takes DBL_MAX), so every finite value
-// is counted: NumPy's np.histogram(values, edges) gives the same counts.
+// Bucket rule (log-linear, the layout HdrHistogram uses): the edges are the floats whose
+// mantissa keeps only its top kKeptMantissaBits bits, ±2^e · (1 + j/8) for j = 0..7 and every
+// float exponent e, with 0 in the middle and ±2^128 outermost:
+//   -2^128, -1.875·2^127, …, -1.125, -1, -0.9375, …, -2^-129, 0, 2^-129, …, 1, 1.125, …, 2^128
+// (below 2^-126 the subnormal floats j · 2^-129). Each bucket above 2^-126 is 6.25–12.5% wide, as
+// fine as TensorFlow's 10% rule, and a value's bucket is its bits shifted: no logarithm and no
+// search, which is what lets `glassbox stats` count every value of every hook. A value x falls
+// in [lo, hi) with lo <= x < hi, so every finite float is counted and NumPy's
+// np.histogram(values, edges) gives the same counts.
 //
 // Stored like torch does: only the span from the first to the last non-empty bucket, preceded by
 // one empty bucket whose right limit is the left edge of the first non-empty one (TensorBoard
@@ -35,7 +37,30 @@ struct Histogram {
   bool empty() const { return num == 0; }  // no finite value: nothing to write
 };
 
-// The edges above, from -DBL_MAX to DBL_MAX (2n + 3 values; computed once).
+namespace histogram_rule {
+constexpr int kKeptMantissaBits = 3;
+constexpr int kShift = 23 - kKeptMantissaBits;  // bits of a float below those that pick a bucket
+constexpr uint32_t kAbsMask = 0x7fffffffu, kInfBits = 0x7f800000u;
+constexpr int32_t kSlices = int32_t(kInfBits >> kShift);  // buckets of finite |x|: 2040
+constexpr int32_t kZero = kSlices;                        // the bucket [0, 2^-129)
+constexpr int32_t kBuckets = 2 * kSlices;                 // and the edges one more
+constexpr int32_t kNotFinite = kBuckets;                  // bucket_of_bits of NaN and ±Inf
+}  // namespace histogram_rule
+
+// The bucket of the float with these bits: [0, kBuckets) when finite, kNotFinite for NaN and
+// ±Inf. Bucket kZero + s holds x >= 0 with (bits of x) >> kShift == s; bucket kZero − 1 − s holds
+// the negative x with (bits of |x| less one) >> kShift == s, so that a negative value on an edge
+// goes to the bucket above it. Branch-free, so loops over it vectorise.
+inline int32_t bucket_of_bits(uint32_t bits) {
+  using namespace histogram_rule;
+  const uint32_t abs_bits = bits & kAbsMask;
+  const int32_t negative = -(int32_t(int32_t(bits) < 0) & int32_t(abs_bits != 0));  // not -0
+  const int32_t slice = int32_t((abs_bits + uint32_t(negative)) >> kShift);
+  const int32_t finite = -int32_t(abs_bits < kInfBits);
+  return ((kZero + (slice ^ negative)) & finite) | (kNotFinite & ~finite);
+}
+
+// The edges above, from -2^128 to 2^128 (kBuckets + 1 values; computed once).
 const std::vector<double>& default_bucket_edges();
 
 Histogram make_histogram(std::span<const float> values);

@@ -168,14 +168,13 @@ def read_records(path):
 # --- Expected values, computed here -------------------------------------------------------
 
 def default_histogram_edges():
-    """TensorFlow's default histogram buckets (torch's SummaryWriter bins="tensorflow"):
-    1e-12 * 1.1^k below 1e20, mirrored, with 0; plus -DBL_MAX and DBL_MAX outermost."""
-    positive, v = [], 1e-12
-    while v < 1e20:
-        positive.append(v)
-        v *= 1.1
-    big = sys.float_info.max
-    return np.array([-big] + [-x for x in reversed(positive)] + [0.0] + positive + [big])
+    """glassbox's histogram buckets, built from their definition: in each float octave
+    [2^e, 2^(e+1)) the edges (1 + j/8) * 2^e, j = 0..7; below the smallest normal float the
+    subnormal edges j/8 * 2^-126; 2^128 on top; mirrored, with 0 between."""
+    positive = [j / 8 * 2.0 ** -126 for j in range(1, 8)]
+    positive += [(1 + j / 8) * 2.0 ** e for e in range(-126, 128) for j in range(8)]
+    positive.append(2.0 ** 128)
+    return np.array([-x for x in reversed(positive)] + [0.0] + positive)
 
 
 def expected_histogram(values):

@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import gbtest  # noqa: E402
 import refmodels  # noqa: E402
+from tb_reader import default_histogram_edges  # noqa: E402
 from gbtest import expect  # noqa: E402
 
 WINDOW = 16
@@ -29,16 +30,6 @@ HOOKS = ("blocks.*.hook_resid_pre,blocks.*.hook_resid_post,blocks.*.mlp.hook_pre
 DEAD = (1, 77)  # layer, neuron
 MASSIVE = 13    # residual channel
 NEURON = ("blocks.0.mlp.hook_post", 5)
-
-
-def edges():
-    """TensorFlow's default histogram buckets, from the published rule."""
-    pos, e = [], 1e-12
-    while e < 1e20:
-        pos.append(e)
-        e *= 1.1
-    return np.array([-np.finfo(np.float64).max] + [-x for x in reversed(pos)] + [0.0] + pos
-                    + [np.finfo(np.float64).max])
 
 
 def channel_values(name, arrays):
@@ -114,7 +105,7 @@ def main():
         gbtest.run("trace", "-m", model, "--tokens", ",".join(map(str, toks)), "--hooks", HOOKS, "-o", out)
         traces.append(gbtest.read_trace(out)[1])
 
-    E = edges()
+    E = default_histogram_edges()
     hooks = {h["name"]: h for h in got["hooks"]}
     expect(set(hooks) == set(traces[0]), f"hooks {sorted(hooks)} != traced {sorted(traces[0])}")
     for name in traces[0]:

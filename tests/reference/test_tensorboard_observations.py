@@ -4,7 +4,7 @@ runs.
 Every event file is decoded by the independent reader tb_reader.py (its own protoc-generated
 classes from TensorBoard's published field numbers, its own CRC32C checks, Pillow for PNGs). The
 expected values are computed here with NumPy from `glassbox trace` output of the same prompt:
-  histograms    np.histogram over the traced values with TensorFlow's default bucket edges
+  histograms    np.histogram over the traced values with glassbox's bucket edges (tb_reader)
                 (attention patterns and scores: the causal part, keys k <= query q);
   attention     per head, the mean over queries q >= 1 of -sum p log p and of p[q, 0];
   heat maps     the documented tiling (export/heatmap.h): image size, white gaps, every cell's

@@ -15,35 +15,39 @@ double total(const Histogram& h) {
   return std::accumulate(h.bucket.begin(), h.bucket.end(), 0.0);
 }
 
-TEST(HistogramEdges, FollowTheDefaultRule) {
+TEST(HistogramEdges, AreTheFloatsWithThreeMantissaBits) {
   const std::vector<double>& e = default_bucket_edges();
-  // 1e-12 * 1.1^k < 1e20 for k < 32 ln 10 / ln 1.1 = 773.07: 774 positive edges, as many
-  // negative, zero, and +-DBL_MAX.
-  ASSERT_EQ(e.size(), 2 * 774 + 3u);
-  EXPECT_EQ(e.front(), -DBL_MAX);
-  EXPECT_EQ(e.back(), DBL_MAX);
-  size_t zero = 775;
+  // Per sign: 8 edges in each of the 254 normal octaves, 7 subnormal ones and 2^128; and 0.
+  ASSERT_EQ(e.size(), 2 * (8 * 254 + 7 + 1) + 1u);
+  const size_t zero = (e.size() - 1) / 2;
   EXPECT_EQ(e[zero], 0.0);
-  EXPECT_EQ(e[zero + 1], 1e-12);
-  EXPECT_NEAR(e[e.size() - 2] / 1e20, 1.0, 0.1);  // the largest finite edge is just below 1e20
-  EXPECT_LT(e[e.size() - 2], 1e20);
-  for (size_t k = 1; k <= 774; ++k) EXPECT_EQ(e[zero - k], -e[zero + k]);
-  for (size_t i = zero + 2; i < e.size() - 1; ++i) EXPECT_NEAR(e[i] / e[i - 1], 1.1, 1e-12);
+  EXPECT_EQ(e[zero + 1], std::ldexp(1.0, -129));  // the smallest: one eighth of 2^-126
+  EXPECT_EQ(e[zero + 8], std::ldexp(1.0, -126));  // the smallest normal float
+  EXPECT_EQ(e.back(), std::ldexp(1.0, 128));
+  EXPECT_EQ(e.front(), -std::ldexp(1.0, 128));
+  for (size_t k = 1; k <= zero; ++k) EXPECT_EQ(e[zero - k], -e[zero + k]);
+  const size_t one = size_t(std::find(e.begin(), e.end(), 1.0) - e.begin());
+  ASSERT_LT(one, e.size());
+  for (int j = 0; j <= 8; ++j) EXPECT_EQ(e[one + size_t(j)], 1.0 + j / 8.0) << j;
+  // Above 2^-126 each bucket is 1/8 of its octave: 6.25% to 12.5% of its lower edge.
+  for (size_t i = zero + 9; i < e.size(); ++i) {
+    EXPECT_GE(e[i] / e[i - 1], 1.0 + 1.0 / 15.0) << i;
+    EXPECT_LE(e[i] / e[i - 1], 1.125) << i;
+  }
 }
 
 TEST(Histogram, OneValueGetsItsBucketAndAnEmptyLeftMarker) {
-  float one = 1.0f;
+  float one = 1.0f, two_thirds = 2.0f / 3.0f;
   Histogram h = make_histogram({&one, 1});
   ASSERT_EQ(h.bucket.size(), 2u);
   EXPECT_EQ(h.bucket[0], 0);
   EXPECT_EQ(h.bucket[1], 1);
-  // 1e-12 * 1.1^k <= 1 < 1e-12 * 1.1^(k+1) for k = floor(12 ln 10 / ln 1.1) = 289.
-  EXPECT_LE(h.bucket_limit[0], 1.0);
-  EXPECT_GT(h.bucket_limit[1], 1.0);
-  EXPECT_NEAR(h.bucket_limit[0], 1e-12 * std::pow(1.1, 289), 1e-9);
+  EXPECT_EQ(h.bucket_limit, (std::vector<double>{1.0, 1.125}));  // 1 is an edge: [1, 1.125)
   EXPECT_EQ(h.min, 1.0);
   EXPECT_EQ(h.max, 1.0);
   EXPECT_EQ(h.num, 1);
+  // 2/3 = 1.333 / 2 lies in [1.25 / 2, 1.375 / 2).
+  EXPECT_EQ(make_histogram({&two_thirds, 1}).bucket_limit, (std::vector<double>{0.625, 0.6875}));
 }
 
 TEST(Histogram, NegativeValuesMirrorPositiveOnes) {
@@ -53,22 +57,28 @@ TEST(Histogram, NegativeValuesMirrorPositiveOnes) {
   EXPECT_EQ(m.bucket_limit[1], -p.bucket_limit[0]);
 }
 
+TEST(Histogram, ANegativeValueOnAnEdgeStartsTheBucketAboveIt) {
+  float minus_one = -1.0f;
+  EXPECT_EQ(make_histogram({&minus_one, 1}).bucket_limit, (std::vector<double>{-1.0, -0.9375}));
+}
+
 TEST(Histogram, ZeroFallsInTheBucketStartingAtZero) {
-  std::vector<float> zeros(5, 0.0f);
+  std::vector<float> zeros = {0.0f, 0.0f, -0.0f, 0.0f, 0.0f};
   Histogram h = make_histogram(zeros);
-  EXPECT_EQ(h.bucket_limit, (std::vector<double>{0.0, 1e-12}));
+  EXPECT_EQ(h.bucket_limit, (std::vector<double>{0.0, std::ldexp(1.0, -129)}));
   EXPECT_EQ(h.bucket, (std::vector<double>{0, 5}));
 }
 
 TEST(Histogram, KeepsEmptyBucketsBetweenFirstAndLast) {
   std::vector<float> v = {1.0f, 100.0f};
   Histogram h = make_histogram(v);
-  // 1 lies in bucket k = floor(12 ln 10 / ln 1.1) = 289 (above zero), 100 in bucket
-  // floor(14 ln 10 / ln 1.1) = 338: buckets 289..338 are all kept, after the empty marker.
-  EXPECT_EQ(h.bucket.size(), 1 + 50u);
+  // 1 starts the first bucket of its octave; 100 = 1.5625 * 2^6 lies in the fifth of octave 6
+  // ([1.5, 1.625) * 2^6): buckets 0 .. 6 * 8 + 4 above 1 are all kept, after the empty marker.
+  EXPECT_EQ(h.bucket.size(), 1 + 53u);
   EXPECT_EQ(total(h), 2);
   EXPECT_EQ(h.bucket[1], 1);
   EXPECT_EQ(h.bucket.back(), 1);
+  EXPECT_EQ(h.bucket_limit.back(), 1.625 * 64);
 }
 
 // Values next to every edge (the closest floats on either side, and the edge itself where a
@@ -88,18 +98,20 @@ TEST(Histogram, ValuesNextToEveryEdgeLandBetweenTheirEdges) {
       ASSERT_TRUE(at != e.end() && *at == lo && at + 1 != e.end() && *(at + 1) == hi)
           << "bucket of " << x << " is not two consecutive edges";
       EXPECT_LE(lo, double(x)) << "edge " << i;
-      EXPECT_TRUE(double(x) < hi || hi == DBL_MAX) << "edge " << i;
+      EXPECT_LT(double(x), hi) << "edge " << i;
       ++checked;
     }
   }
   EXPECT_GT(checked, 3 * 1500u);
 }
 
-TEST(Histogram, ValuesBeyondTheLastEdgeLandInTheOpenTopBucket) {
-  std::vector<float> v = {3e38f, -3e38f};
+TEST(Histogram, TheLargestFloatsLandInTheOutermostBuckets) {
+  std::vector<float> v = {FLT_MAX, -FLT_MAX};
   Histogram h = make_histogram(v);
-  EXPECT_EQ(h.bucket_limit.front(), -DBL_MAX);
-  EXPECT_EQ(h.bucket_limit.back(), DBL_MAX);
+  EXPECT_EQ(h.bucket_limit.front(), -std::ldexp(1.0, 128));
+  EXPECT_EQ(h.bucket_limit[1], -std::ldexp(1.875, 127));
+  EXPECT_EQ(h.bucket_limit[h.bucket_limit.size() - 2], std::ldexp(1.875, 127));
+  EXPECT_EQ(h.bucket_limit.back(), std::ldexp(1.0, 128));
   EXPECT_EQ(total(h), 2);
 }
 
