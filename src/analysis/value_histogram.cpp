@@ -65,13 +65,15 @@ void ValueHistogram::add_values(const float* x, int64_t n) {
       for (int l = 0; l < kLanes; ++l) ++lane[l][idx[i + l]];
     for (; i < m; ++i) ++lane[0][idx[i]];
   }
-  // fold the partial counts in, leaving them zero
+  // fold the partial counts in, leaving them zero: buckets kZero + [s_lo, s_hi] and
+  // kZero − 1 − [s_lo, s_hi]
   int64_t* counts = counts_.data();
-  for (int32_t s = s_lo; s <= std::min(s_hi, kSlices - 1); ++s) {
-    for (const int32_t bucket : {kZero + s, kZero - 1 - s}) {
-      for (uint32_t* l : lane) {
-        counts[bucket] += l[bucket];
-        l[bucket] = 0;
+  s_hi = std::min(s_hi, kSlices - 1);
+  for (const int32_t first : {kZero + s_lo, kZero - 1 - s_hi}) {
+    for (uint32_t* l : lane) {
+      for (int32_t b = first; b <= first + s_hi - s_lo; ++b) {
+        counts[b] += l[b];
+        l[b] = 0;
       }
     }
   }
