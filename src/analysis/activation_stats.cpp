@@ -239,18 +239,23 @@ void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
   }
   // Each thread counts the statistics of a range of channels (whole strips of 16), computed
   // exactly as serially, and the values of a range of rows into a histogram of its own (one
-  // contiguous run: the histogram's cost per call is then paid once), summed at the end.
-  std::vector<ValueHistogram> parts(size_t(T - 1));
+  // contiguous run: the histogram's cost per call is then paid once), summed at the end. Those
+  // histograms are kept from call to call: a new one is 32 KiB to clear, and summing two whole
+  // ones as long again as the merge of the buckets the values fell in.
+  if (parts_.size() < size_t(T - 1)) parts_.resize(size_t(T - 1));
   pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t c0 = C * t / T / 16 * 16, c1 = t + 1 == T ? C : C * (t + 1) / T / 16 * 16;
       h.channels.add_rows(rows, n, c0, c1);
       const int64_t r0 = n * t / T, r1 = n * (t + 1) / T;
-      ValueHistogram& hist = t == 0 ? h.histogram : parts[size_t(t - 1)];
+      ValueHistogram& hist = t == 0 ? h.histogram : parts_[size_t(t - 1)];
       hist.add_values(rows + r0 * C, (r1 - r0) * C);
     }
   });
-  for (const ValueHistogram& p : parts) h.histogram.merge(p);
+  for (ValueHistogram& p : parts_) {
+    h.histogram.merge(p);
+    p.clear();
+  }
 }
 
 void ActivationStats::note_neurons(const HookStats& h, const float* rows, int64_t n,

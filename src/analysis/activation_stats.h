@@ -161,8 +161,9 @@ class ActivationStats : public Observer {
   std::shared_ptr<const HookPlan> plan_;
   int64_t window_ = 0;
   std::vector<HookStats> hooks_;
-  std::vector<Staged> staged_;   // per hooks_ entry
-  std::vector<int> hook_index_;  // selection index -> hooks_ index, -1 until first seen
+  std::vector<Staged> staged_;         // per hooks_ entry
+  std::vector<ValueHistogram> parts_;  // count_block's histograms of the pool's other threads
+  std::vector<int> hook_index_;        // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
   std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called
   std::vector<Window> pending_;  // queued windows; during a forward pass, its batch rows

@@ -83,11 +83,27 @@ void ValueHistogram::add_values(const float* x, int64_t n) {
     l[kNotFinite] = 0;
   }
   total_ += n - skipped;
+  if (s_lo <= s_hi) {
+    s_lo_ = std::min(s_lo_, s_lo);
+    s_hi_ = std::max(s_hi_, s_hi);
+  }
 }
 
 void ValueHistogram::merge(const ValueHistogram& other) {
-  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  for (int32_t s = other.s_lo_; s <= other.s_hi_; ++s)
+    for (const int32_t bucket : {kZero + s, kZero - 1 - s})
+      counts_[size_t(bucket)] += other.counts_[size_t(bucket)];
   total_ += other.total_;
+  s_lo_ = std::min(s_lo_, other.s_lo_);
+  s_hi_ = std::max(s_hi_, other.s_hi_);
+}
+
+void ValueHistogram::clear() {
+  for (int32_t s = s_lo_; s <= s_hi_; ++s)
+    for (const int32_t bucket : {kZero + s, kZero - 1 - s}) counts_[size_t(bucket)] = 0;
+  total_ = 0;
+  s_lo_ = kSlices;
+  s_hi_ = -1;
 }
 
 namespace {

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "export/histogram.h"
+
 namespace gb::analysis {
 
 // The full edge list above (increasing; computed once).
@@ -22,6 +24,7 @@ class ValueHistogram {
   // The finite values of x[0, n); NaN and ±Inf are skipped.
   void add_values(const float* x, int64_t n);
   void merge(const ValueHistogram& other);  // adds other's counts
+  void clear();                             // back to no values
   int64_t total() const { return total_; }
   // Counts of every bucket [edges[i], edges[i+1]).
   const std::vector<int64_t>& counts() const { return counts_; }
@@ -36,6 +39,9 @@ class ValueHistogram {
  private:
   std::vector<int64_t> counts_;
   int64_t total_ = 0;
+  // Every non-zero count is in bucket kZero + s or kZero − 1 − s (export/histogram.h) for some
+  // s in [s_lo_, s_hi_]: merge() and clear() visit those buckets only.
+  int32_t s_lo_ = histogram_rule::kSlices, s_hi_ = -1;
 };
 
 }  // namespace gb::analysis

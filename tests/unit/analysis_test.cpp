@@ -275,6 +275,33 @@ TEST(ValueHistogramTest, BulkAddsMatchABinarySearchOverTheEdges) {
   }
 }
 
+// Histograms of parts of the values, merged, count what one histogram of all of them counts; a
+// cleared histogram counts like a new one (merge and clear visit only the buckets used).
+TEST(ValueHistogramTest, MergedPartsCountLikeTheWholeAndClearedOnesLikeNew) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> values;
+  for (int i = 0; i < 5000; ++i) values.push_back(normal(rng) * (i % 3 == 0 ? 1e-5f : 10.0f));
+  values.push_back(NAN);
+  ValueHistogram whole, first, second;
+  whole.add_values(values.data(), int64_t(values.size()));
+  first.add_values(values.data(), 1000);  // small values and large ones in both parts
+  second.add_values(values.data() + 1000, int64_t(values.size()) - 1000);
+  first.merge(second);
+  EXPECT_EQ(first.counts(), whole.counts());
+  EXPECT_EQ(first.total(), whole.total());
+  second.clear();
+  EXPECT_EQ(second.counts(), ValueHistogram().counts());
+  EXPECT_EQ(second.total(), 0);
+  const float one = 1.0f;
+  second.add_values(&one, 1);  // counts again after clear()
+  ValueHistogram just_one;
+  just_one.add(1.0f);
+  EXPECT_EQ(second.counts(), just_one.counts());
+  whole.merge(ValueHistogram());  // nothing to add
+  EXPECT_EQ(whole.counts(), first.counts());
+}
+
 std::string write_file(const std::string& name, const std::string& text) {
   const std::string path = (std::filesystem::temp_directory_path() / name).string();
   std::ofstream(path) << text;
