@@ -16,7 +16,7 @@
 # GB_BENCH_OUT (results; default build-bench/results), THREADS ("1 2"), TYPES
 # ("f32 f16 q8_0 q4_0"), ROUNDS (3), REPEATS (2), DECODE_TOKENS (32), PREFILL ("128 512"), DECODE_CTX
 # ("128 1024"; the embedded model uses "64 128" for both, its context being short), AB_ROUNDS
-# (24: rounds of bench/hooks_ab.sh per model and thread count, for the hooks-compiled-out target).
+# (48: rounds of bench/hooks_ab.sh per model and thread count, for the hooks-compiled-out target).
 # Nothing here is part of the test suite; see bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ REPEATS=${REPEATS:-2}
 DECODE_TOKENS=${DECODE_TOKENS:-32}
 PREFILL=${PREFILL:-"128 512"}
 DECODE_CTX=${DECODE_CTX:-"128 1024"}
-AB_ROUNDS=${AB_ROUNDS:-24}
+AB_ROUNDS=${AB_ROUNDS:-48}
 if [[ -n "${QUICK:-}" ]]; then ROUNDS=1; REPEATS=1; DECODE_TOKENS=8; AB_ROUNDS=2; fi
 NODE_LLAMA_CPP_VERSION=3.22.1  # pinned
 PY=/usr/bin/python3
