@@ -10,10 +10,6 @@ namespace gb::analysis {
 
 using namespace histogram_rule;
 
-const std::vector<double>& histogram_edges() {
-  return default_bucket_edges();  // the same rule as the TensorBoard writer's histograms
-}
-
 namespace {
 
 // idx[i] = the bucket of x[i] (bucket_of_bits: kNotFinite for NaN and ±Inf). Widens [s_lo, s_hi]
@@ -129,13 +125,13 @@ std::vector<int64_t> ValueHistogram::span_counts() const {
 std::vector<double> ValueHistogram::span_edges() const {
   const auto [first, last] = non_empty(counts_);
   if (last == 0) return {};
-  const std::vector<double>& e = histogram_edges();
+  const std::vector<double>& e = default_bucket_edges();
   return {e.begin() + long(first), e.begin() + long(last) + 1};
 }
 
 double ValueHistogram::median_abs() const {
   if (total_ == 0) return 0;
-  const std::vector<double>& e = histogram_edges();
+  const std::vector<double>& e = default_bucket_edges();
   const size_t zero = (e.size() - 1) / 2;  // index of the edge 0
   // Bucket zero + k holds [e_k, e_k+1) for x >= 0; bucket zero − 1 − k holds [−e_k+1, −e_k).
   const int64_t half = (total_ + 1) / 2;

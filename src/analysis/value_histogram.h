@@ -1,10 +1,10 @@
 // A streaming histogram with fixed buckets, so any number of values (a whole corpus) can be
 // counted in constant memory and two histograms add up.
 //
-// Buckets follow the rule of export/histogram.h (the one the TensorBoard writer uses): edges
-// ±2^e · (1 + j/8) over every float exponent, 0 and ±2^128, each bucket 6.25–12.5% wide. A value
-// x falls in [lo, hi) with lo ≤ x < hi, as np.histogram(values, edges) counts it. NaN and ±Inf
-// are not counted here.
+// Buckets follow the rule of export/histogram.h (the TensorBoard writer's, default_bucket_edges()):
+// edges ±2^e · (1 + j/8) over every float exponent, 0 and ±2^128, each bucket 6.25–12.5% wide. A
+// value x falls in [lo, hi) with lo ≤ x < hi, as np.histogram(values, edges) counts it. NaN and
+// ±Inf are not counted here.
 #pragma once
 
 #include <cstdint>
@@ -14,19 +14,16 @@
 
 namespace gb::analysis {
 
-// The full edge list above (increasing; computed once).
-const std::vector<double>& histogram_edges();
-
 class ValueHistogram {
  public:
-  ValueHistogram() : counts_(histogram_edges().size() - 1, 0) {}
+  ValueHistogram() : counts_(size_t(histogram_rule::kBuckets), 0) {}
   void add(float x);  // counted when finite
   // The finite values of x[0, n); NaN and ±Inf are skipped.
   void add_values(const float* x, int64_t n);
   void merge(const ValueHistogram& other);  // adds other's counts
   void clear();                             // back to no values
   int64_t total() const { return total_; }
-  // Counts of every bucket [edges[i], edges[i+1]).
+  // Counts of every bucket [e[i], e[i+1]) of e = default_bucket_edges().
   const std::vector<int64_t>& counts() const { return counts_; }
   // The non-empty span: counts of the first to the last non-empty bucket, and their edges (one
   // more). Both empty when nothing was counted.

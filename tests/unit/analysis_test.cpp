@@ -199,8 +199,7 @@ TEST(ChannelStatsTest, BlocksOfAnySizeGiveTheDirectStatistics) {
 }
 
 TEST(ValueHistogramTest, BucketsFollowTheWritersRule) {
-  const std::vector<double>& e = histogram_edges();
-  EXPECT_EQ(e, default_bucket_edges());
+  const std::vector<double>& e = default_bucket_edges();
   const size_t zero = (e.size() - 1) / 2;
   EXPECT_EQ(e[zero], 0.0);
   EXPECT_EQ(e[zero + 1], std::ldexp(1.0, -129));
@@ -247,7 +246,7 @@ TEST(ValueHistogramTest, BucketsFollowTheWritersRule) {
 // add_values on many values at once (counted in partial counts per lane, then folded) gives the
 // counts of a binary search over the edges, in calls of every length, NaN and ±Inf left out.
 TEST(ValueHistogramTest, BulkAddsMatchABinarySearchOverTheEdges) {
-  const std::vector<double>& e = histogram_edges();
+  const std::vector<double>& e = default_bucket_edges();
   std::vector<float> values;
   for (size_t i = 1; i + 1 < e.size(); i += 7)
     for (float x : {float(e[i]), std::nextafter(float(e[i]), 0.0f), -float(e[i]) * 1.05f})
