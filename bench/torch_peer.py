@@ -146,10 +146,9 @@ class Llama(nn.Module):
 
 
 def histogram_edges():
-    """glassbox's histogram buckets (export/histogram.h): (1 + j/8) * 2^e in every float octave,
-    the subnormal j/8 * 2^-126, 2^128 on top; mirrored, with 0 between."""
-    pos = [j / 8 * 2.0 ** -126 for j in range(1, 8)]
-    pos += [(1 + j / 8) * 2.0 ** e for e in range(-126, 128) for j in range(8)]
+    """glassbox's histogram buckets (export/histogram.h): (1 + j/8) * 2^e in every octave from
+    2^-40 up, 2^128 on top; mirrored, with 0 between."""
+    pos = [(1 + j / 8) * 2.0 ** e for e in range(-40, 128) for j in range(8)]
     pos.append(2.0 ** 128)
     return torch.tensor([-x for x in reversed(pos)] + [0.0] + pos, dtype=torch.float64)
 

@@ -12,21 +12,21 @@ using namespace histogram_rule;
 
 namespace {
 
-// idx[i] = the bucket of x[i] (bucket_of_bits: kNotFinite for NaN and ±Inf). Widens [s_lo, s_hi]
-// to the slice s of every bucket given: those lie in kZero + s and kZero − 1 − s (NaN and ±Inf
-// widen s_hi to kSlices).
+// idx[i] = the bucket of x[i] (bucket_of_bits: kNotFinite for NaN and ±Inf). Widens [m_lo, m_hi]
+// to the magnitude m of every bucket given: those lie in kZero + m and kZero − 1 − m (NaN and ±Inf
+// widen m_hi to kMagnitudes).
 [[gnu::target_clones("avx512f", "avx2", "default")]] void bucket_indices(
-    const float* __restrict x, int64_t n, int32_t* __restrict idx, int32_t& s_lo, int32_t& s_hi) {
-  int32_t lo = s_lo, hi = s_hi;
+    const float* __restrict x, int64_t n, int32_t* __restrict idx, int32_t& m_lo, int32_t& m_hi) {
+  int32_t lo = m_lo, hi = m_hi;
   for (int64_t i = 0; i < n; ++i) {
     const int32_t b = bucket_of_bits(std::bit_cast<uint32_t>(x[i]));
-    const int32_t from_zero = b - kZero, s = from_zero ^ (from_zero >> 31);
+    const int32_t from_zero = b - kZero, m = from_zero ^ (from_zero >> 31);
     idx[i] = b;
-    lo = std::min(lo, s);
-    hi = std::max(hi, s);
+    lo = std::min(lo, m);
+    hi = std::max(hi, m);
   }
-  s_lo = lo;
-  s_hi = hi;
+  m_lo = lo;
+  m_hi = hi;
 }
 
 }  // namespace
@@ -52,22 +52,22 @@ void ValueHistogram::add_values(const float* x, int64_t n) {
   uint32_t* lane[kLanes];
   for (int l = 0; l < kLanes; ++l) lane[l] = partial.data() + l * kSlots;
   int32_t idx[kChunk];
-  int32_t s_lo = kSlices, s_hi = 0;  // the slices seen (see bucket_indices)
+  int32_t m_lo = kMagnitudes, m_hi = 0;  // the magnitudes seen (see bucket_indices)
   for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
-    const int64_t m = std::min(kChunk, n - i0);
-    bucket_indices(x + i0, m, idx, s_lo, s_hi);
+    const int64_t len = std::min(kChunk, n - i0);
+    bucket_indices(x + i0, len, idx, m_lo, m_hi);
     int64_t i = 0;
-    for (; i + kLanes <= m; i += kLanes)
+    for (; i + kLanes <= len; i += kLanes)
       for (int l = 0; l < kLanes; ++l) ++lane[l][idx[i + l]];
-    for (; i < m; ++i) ++lane[0][idx[i]];
+    for (; i < len; ++i) ++lane[0][idx[i]];
   }
-  // fold the partial counts in, leaving them zero: buckets kZero + [s_lo, s_hi] and
-  // kZero − 1 − [s_lo, s_hi]
+  // fold the partial counts in, leaving them zero: buckets kZero + [m_lo, m_hi] and
+  // kZero − 1 − [m_lo, m_hi]
   int64_t* counts = counts_.data();
-  s_hi = std::min(s_hi, kSlices - 1);
-  for (const int32_t first : {kZero + s_lo, kZero - 1 - s_hi}) {
+  m_hi = std::min(m_hi, kMagnitudes - 1);
+  for (const int32_t first : {kZero + m_lo, kZero - 1 - m_hi}) {
     for (uint32_t* l : lane) {
-      for (int32_t b = first; b <= first + s_hi - s_lo; ++b) {
+      for (int32_t b = first; b <= first + m_hi - m_lo; ++b) {
         counts[b] += l[b];
         l[b] = 0;
       }
@@ -79,27 +79,27 @@ void ValueHistogram::add_values(const float* x, int64_t n) {
     l[kNotFinite] = 0;
   }
   total_ += n - skipped;
-  if (s_lo <= s_hi) {
-    s_lo_ = std::min(s_lo_, s_lo);
-    s_hi_ = std::max(s_hi_, s_hi);
+  if (m_lo <= m_hi) {
+    m_lo_ = std::min(m_lo_, m_lo);
+    m_hi_ = std::max(m_hi_, m_hi);
   }
 }
 
 void ValueHistogram::merge(const ValueHistogram& other) {
-  for (int32_t s = other.s_lo_; s <= other.s_hi_; ++s)
-    for (const int32_t bucket : {kZero + s, kZero - 1 - s})
+  for (int32_t m = other.m_lo_; m <= other.m_hi_; ++m)
+    for (const int32_t bucket : {kZero + m, kZero - 1 - m})
       counts_[size_t(bucket)] += other.counts_[size_t(bucket)];
   total_ += other.total_;
-  s_lo_ = std::min(s_lo_, other.s_lo_);
-  s_hi_ = std::max(s_hi_, other.s_hi_);
+  m_lo_ = std::min(m_lo_, other.m_lo_);
+  m_hi_ = std::max(m_hi_, other.m_hi_);
 }
 
 void ValueHistogram::clear() {
-  for (int32_t s = s_lo_; s <= s_hi_; ++s)
-    for (const int32_t bucket : {kZero + s, kZero - 1 - s}) counts_[size_t(bucket)] = 0;
+  for (int32_t m = m_lo_; m <= m_hi_; ++m)
+    for (const int32_t bucket : {kZero + m, kZero - 1 - m}) counts_[size_t(bucket)] = 0;
   total_ = 0;
-  s_lo_ = kSlices;
-  s_hi_ = -1;
+  m_lo_ = kMagnitudes;
+  m_hi_ = -1;
 }
 
 namespace {

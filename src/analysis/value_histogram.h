@@ -1,10 +1,10 @@
 // A streaming histogram with fixed buckets, so any number of values (a whole corpus) can be
 // counted in constant memory and two histograms add up.
 //
-// Buckets follow the rule of export/histogram.h (the TensorBoard writer's, default_bucket_edges()):
-// edges ±2^e · (1 + j/8) over every float exponent, 0 and ±2^128, each bucket 6.25–12.5% wide. A
-// value x falls in [lo, hi) with lo ≤ x < hi, as np.histogram(values, edges) counts it. NaN and
-// ±Inf are not counted here.
+// Buckets follow the rule of export/histogram.h, the TensorBoard writer's (default_bucket_edges()):
+// edges ±2^e · (1 + j/8) for every float exponent e from -40 up, 0 and ±2^128; each bucket but
+// [-2^-40, 0) and [0, 2^-40) is 6.25–12.5% wide. A value x falls in [lo, hi) with lo ≤ x < hi,
+// as np.histogram(values, edges) counts it. NaN and ±Inf are not counted here.
 #pragma once
 
 #include <cstdint>
@@ -36,9 +36,9 @@ class ValueHistogram {
  private:
   std::vector<int64_t> counts_;
   int64_t total_ = 0;
-  // Every non-zero count is in bucket kZero + s or kZero − 1 − s (export/histogram.h) for some
-  // s in [s_lo_, s_hi_]: merge() and clear() visit those buckets only.
-  int32_t s_lo_ = histogram_rule::kSlices, s_hi_ = -1;
+  // Every non-zero count is in bucket kZero + m or kZero − 1 − m (export/histogram.h) for some
+  // magnitude m in [m_lo_, m_hi_]: merge() and clear() visit those buckets only.
+  int32_t m_lo_ = histogram_rule::kMagnitudes, m_hi_ = -1;
 };
 
 }  // namespace gb::analysis

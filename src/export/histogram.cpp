@@ -9,16 +9,19 @@ namespace {
 
 using namespace histogram_rule;
 
-// The lower edge of slice s of |x|: the float with bits s << kShift (2^128 for s = kSlices,
-// where those bits would be +Inf).
-double slice_edge(int32_t s) {
-  return s < kSlices ? double(std::bit_cast<float>(uint32_t(s) << kShift)) : std::ldexp(1.0, 128);
+// The lower edge of magnitude m: 0 for m = 0, else the float with the bits of its slice
+// (2^128 past the largest, where those bits would be +Inf).
+double magnitude_edge(int32_t m) {
+  if (m == 0) return 0.0;
+  const int32_t slice = kFloorSlice + m - 1;
+  return slice < kSlices ? double(std::bit_cast<float>(uint32_t(slice) << kShift))
+                         : std::ldexp(1.0, 128);
 }
 
 std::vector<double> build_edges() {
   std::vector<double> edges(size_t(kBuckets) + 1);
   for (int32_t i = 0; i <= kBuckets; ++i)
-    edges[size_t(i)] = i < kZero ? -slice_edge(kZero - i) : slice_edge(i - kZero);
+    edges[size_t(i)] = i < kZero ? -magnitude_edge(kZero - i) : magnitude_edge(i - kZero);
   return edges;
 }
 

@@ -168,11 +168,10 @@ def read_records(path):
 # --- Expected values, computed here -------------------------------------------------------
 
 def default_histogram_edges():
-    """glassbox's histogram buckets, built from their definition: in each float octave
-    [2^e, 2^(e+1)) the edges (1 + j/8) * 2^e, j = 0..7; below the smallest normal float the
-    subnormal edges j/8 * 2^-126; 2^128 on top; mirrored, with 0 between."""
-    positive = [j / 8 * 2.0 ** -126 for j in range(1, 8)]
-    positive += [(1 + j / 8) * 2.0 ** e for e in range(-126, 128) for j in range(8)]
+    """glassbox's histogram buckets, built from their definition: in each octave [2^e, 2^(e+1))
+    from e = -40 up the edges (1 + j/8) * 2^e, j = 0..7; 2^128 on top; mirrored, with 0 between
+    (so [0, 2^-40) and [-2^-40, 0) take every smaller magnitude)."""
+    positive = [(1 + j / 8) * 2.0 ** e for e in range(-40, 128) for j in range(8)]
     positive.append(2.0 ** 128)
     return np.array([-x for x in reversed(positive)] + [0.0] + positive)
 

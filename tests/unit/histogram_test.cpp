@@ -15,22 +15,23 @@ double total(const Histogram& h) {
   return std::accumulate(h.bucket.begin(), h.bucket.end(), 0.0);
 }
 
-TEST(HistogramEdges, AreTheFloatsWithThreeMantissaBits) {
+TEST(HistogramEdges, AreTheFloatsWithThreeMantissaBitsFrom2ToTheMinus40) {
   const std::vector<double>& e = default_bucket_edges();
-  // Per sign: 8 edges in each of the 254 normal octaves, 7 subnormal ones and 2^128; and 0.
-  ASSERT_EQ(e.size(), 2 * (8 * 254 + 7 + 1) + 1u);
+  // Per sign: 8 edges in each octave 2^-40 .. 2^127, and 2^128; and 0.
+  ASSERT_EQ(e.size(), 2 * (8 * 168 + 1) + 1u);
   const size_t zero = (e.size() - 1) / 2;
   EXPECT_EQ(e[zero], 0.0);
-  EXPECT_EQ(e[zero + 1], std::ldexp(1.0, -129));  // the smallest: one eighth of 2^-126
-  EXPECT_EQ(e[zero + 8], std::ldexp(1.0, -126));  // the smallest normal float
+  EXPECT_EQ(e[zero + 1], std::ldexp(1.0, -40));  // [0, 2^-40) takes every smaller |x|
+  EXPECT_EQ(e[zero + 2], std::ldexp(1.125, -40));
+  EXPECT_EQ(e[zero + 9], std::ldexp(1.0, -39));
   EXPECT_EQ(e.back(), std::ldexp(1.0, 128));
   EXPECT_EQ(e.front(), -std::ldexp(1.0, 128));
   for (size_t k = 1; k <= zero; ++k) EXPECT_EQ(e[zero - k], -e[zero + k]);
   const size_t one = size_t(std::find(e.begin(), e.end(), 1.0) - e.begin());
   ASSERT_LT(one, e.size());
   for (int j = 0; j <= 8; ++j) EXPECT_EQ(e[one + size_t(j)], 1.0 + j / 8.0) << j;
-  // Above 2^-126 each bucket is 1/8 of its octave: 6.25% to 12.5% of its lower edge.
-  for (size_t i = zero + 9; i < e.size(); ++i) {
+  // Above 2^-40 each bucket is 1/8 of its octave: 6.25% to 12.5% of its lower edge.
+  for (size_t i = zero + 2; i < e.size(); ++i) {
     EXPECT_GE(e[i] / e[i - 1], 1.0 + 1.0 / 15.0) << i;
     EXPECT_LE(e[i] / e[i - 1], 1.125) << i;
   }
@@ -62,11 +63,19 @@ TEST(Histogram, ANegativeValueOnAnEdgeStartsTheBucketAboveIt) {
   EXPECT_EQ(make_histogram({&minus_one, 1}).bucket_limit, (std::vector<double>{-1.0, -0.9375}));
 }
 
-TEST(Histogram, ZeroFallsInTheBucketStartingAtZero) {
-  std::vector<float> zeros = {0.0f, 0.0f, -0.0f, 0.0f, 0.0f};
+TEST(Histogram, ZeroAndTinyValuesFallInTheBucketsAroundZero) {
+  std::vector<float> zeros = {0.0f, 0.0f, -0.0f, 1e-30f, std::ldexp(0.99f, -40), 1e-45f};
   Histogram h = make_histogram(zeros);
-  EXPECT_EQ(h.bucket_limit, (std::vector<double>{0.0, std::ldexp(1.0, -129)}));
-  EXPECT_EQ(h.bucket, (std::vector<double>{0, 5}));
+  EXPECT_EQ(h.bucket_limit, (std::vector<double>{0.0, std::ldexp(1.0, -40)}));
+  EXPECT_EQ(h.bucket, (std::vector<double>{0, 6}));
+  // -2^-40 is the lower edge of [-2^-40, 0), which also holds every smaller negative value.
+  std::vector<float> negative = {-1e-30f, -std::ldexp(1.0f, -40), -1e-45f};
+  Histogram n = make_histogram(negative);
+  EXPECT_EQ(n.bucket_limit, (std::vector<double>{-std::ldexp(1.0, -40), 0.0}));
+  EXPECT_EQ(n.bucket, (std::vector<double>{0, 3}));
+  // A span across zero holds the buckets between, down to 2^-40 on either side: 2 * (40 * 8 + 1).
+  std::vector<float> both = {-1.0f, 1e-30f, 0.99f};
+  EXPECT_EQ(make_histogram(both).bucket.size(), 1 + 2 * (40 * 8 + 1u));
 }
 
 TEST(Histogram, KeepsEmptyBucketsBetweenFirstAndLast) {
