@@ -1,7 +1,5 @@
 #include "model/model.h"
 
-#include <cstdio>
-
 #include "core/error.h"
 #include "core/memory.h"
 
