@@ -239,9 +239,10 @@ void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
   }
   // Each thread counts the statistics of a range of channels (whole strips of 16), computed
   // exactly as serially, and the values of a range of rows into a histogram of its own (one
-  // contiguous run: the histogram's cost per call is then paid once), summed at the end. Those
-  // histograms are kept from call to call: a new one is 32 KiB to clear, and summing two whole
-  // ones as long again as the merge of the buckets the values fell in.
+  // contiguous run: the histogram's cost per call is then paid once), summed at the end. The
+  // other threads' histograms (parts_) are kept from call to call and cleared after the merge:
+  // both visit only the buckets their values fell in, where a new histogram per call cleared all
+  // of its buckets and the merge added them all.
   if (parts_.size() < size_t(T - 1)) parts_.resize(size_t(T - 1));
   pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
