@@ -41,7 +41,7 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
     for (int c = 0; c < CPU_SETSIZE; ++c)
       if (CPU_ISSET(c, &set)) cpus_.push_back(c);
 #endif
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -55,12 +55,26 @@ int ThreadPool::hardware_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-void ThreadPool::run_chunk(int index) {
+void ThreadPool::run_chunk(int64_t chunk) {
   // Chunk edges are multiples of grain_ (except the end), so neighbours share no cache lines.
   const int64_t blocks = (n_ + grain_ - 1) / grain_;
-  const int64_t b0 = blocks * index / n_threads_, b1 = blocks * (index + 1) / n_threads_;
+  const int64_t b0 = blocks * chunk / chunks_, b1 = blocks * (chunk + 1) / chunks_;
   const int64_t begin = std::min(n_, b0 * grain_), end = std::min(n_, b1 * grain_);
   if (begin < end) fn_(ctx_, begin, end);
+}
+
+void ThreadPool::take_chunks(uint32_t generation) {
+  uint64_t c = claims_.load(std::memory_order_acquire);
+  while (true) {
+    const uint64_t taken = c & 0xffff, chunks = (c >> 16) & 0xffff;
+    if (uint32_t(c >> 32) != generation || taken == chunks) return;
+    if (!claims_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel,
+                                       std::memory_order_acquire))
+      continue;
+    run_chunk(int64_t(taken));
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == int(chunks)) done_.notify_one();
+    c = claims_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::keep_off_caller_cpu() {
@@ -78,7 +92,8 @@ void ThreadPool::keep_off_caller_cpu() {
 void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
   if (n <= 0) return;
   grain = std::max<int64_t>(1, grain);
-  if (n_threads_ == 1 || n <= grain) {
+  const int64_t blocks = (n + grain - 1) / grain;
+  if (n_threads_ == 1 || blocks == 1) {
     fn(ctx, 0, n);
     return;
   }
@@ -89,21 +104,24 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
   ctx_ = ctx;
   n_ = n;
   grain_ = grain;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  chunks_ = std::min<int64_t>(blocks, n_threads_);
+  done_.store(0, std::memory_order_relaxed);
+  const uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
+  claims_.store(uint64_t(generation) << 32 | uint64_t(chunks_) << 16, std::memory_order_release);
+  generation_.store(generation, std::memory_order_release);
   generation_.notify_all();
-  run_chunk(0);
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
-    if (spin < kSpinIterations) {
+  take_chunks(generation);
+  for (int spin = 0;; ++spin) {
+    const int done = done_.load(std::memory_order_acquire);
+    if (done == chunks_) break;
+    if (spin < kSpinIterations)
       spin_step(spin);
-    } else {
-      const int left = pending_.load(std::memory_order_acquire);
-      if (left != 0) pending_.wait(left, std::memory_order_acquire);
-    }
+    else
+      done_.wait(done, std::memory_order_acquire);
   }
 }
 
-void ThreadPool::worker(int index) {
+void ThreadPool::worker() {
   uint32_t seen = 0;
   while (true) {
     uint32_t gen = generation_.load(std::memory_order_acquire);
@@ -118,8 +136,7 @@ void ThreadPool::worker(int index) {
     seen = gen;
     if (stop_.load()) return;
     keep_off_caller_cpu();
-    run_chunk(index);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
+    take_chunks(gen);
   }
 }
 

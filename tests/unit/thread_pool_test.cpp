@@ -4,6 +4,8 @@
 #include <sched.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 namespace gb {
@@ -35,26 +37,59 @@ TEST(ThreadPool, ManySmallJobsInARow) {
   EXPECT_EQ(sum.load(), 80000);
 }
 
-// The caller runs chunk 0 and the worker chunk 1; they must not share a CPU (without the pool
-// moving its worker, they did for the first tens of milliseconds in about 4 runs of 10 on a
-// 2-core VM, which this test then catches).
+// Busy work of about `us` microseconds.
+void spin_for_us(int us) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(us);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+}
+
+// A worker that takes a chunk must not share the caller's CPU (without the pool moving its
+// worker, they did for the first tens of milliseconds in about 4 runs of 10 on a 2-core VM, which
+// this test then catches).
 TEST(ThreadPool, WorkerLeavesTheCallersCpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
   ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
   if (CPU_COUNT(&set) < 2) GTEST_SKIP() << "needs two CPUs, this process may use one";
   ThreadPool pool(2);
-  int shared = 0;
+  const std::thread::id caller = std::this_thread::get_id();
+  int shared = 0, by_worker = 0;
   for (int rep = 0; rep < 300; ++rep) {
     int cpu[2] = {-1, -1};
+    bool worker[2] = {false, false};
     pool.parallel_for(2, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) cpu[i] = sched_getcpu();
+      spin_for_us(20);  // long enough for the spinning worker to take the other chunk
+      for (int64_t i = b; i < e; ++i) {
+        cpu[i] = sched_getcpu();
+        worker[i] = std::this_thread::get_id() != caller;
+      }
     });
     ASSERT_GE(cpu[0], 0);
     ASSERT_GE(cpu[1], 0);
+    if (worker[0] == worker[1]) continue;  // the caller ran both
+    ++by_worker;
     shared += cpu[0] == cpu[1];
   }
-  EXPECT_LE(shared, 5) << "of 300 parallel_for calls ran both chunks on one CPU";
+  EXPECT_GE(by_worker, 100) << "of 300 calls had a chunk run by the worker";
+  EXPECT_LE(shared, 5) << "of " << by_worker << " calls ran the worker's chunk on the caller's CPU";
+}
+
+// A worker asleep when a call starts (it waits on a futex after a short spin) is not waited for:
+// the caller takes its chunk. Assigned to the worker, the chunk waited for it to wake every time.
+TEST(ThreadPool, CallerTakesTheChunkOfAWorkerNotYetAwake) {
+  ThreadPool pool(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  int by_caller_alone = 0;
+  for (int rep = 0; rep < 20; ++rep) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the worker goes to sleep
+    std::atomic<int> by_caller{0};
+    pool.parallel_for(2, [&](int64_t b, int64_t e) {
+      if (std::this_thread::get_id() == caller) by_caller += int(e - b);
+    });
+    by_caller_alone += by_caller.load() == 2;
+  }
+  EXPECT_GE(by_caller_alone, 1) << "in 20 calls after a pause, the worker always ran a chunk";
 }
 
 }  // namespace
