@@ -237,12 +237,13 @@ void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
     h.histogram.add_values(rows, n * C);
     return;
   }
-  // Each thread counts the statistics of a range of channels (whole strips of 16), computed
-  // exactly as serially, and the values of a range of rows into a histogram of its own (one
-  // contiguous run: the histogram's cost per call is then paid once), summed at the end. The
-  // other threads' histograms (parts_) are kept from call to call and cleared after the merge:
-  // both visit only the buckets their values fell in, where a new histogram per call cleared all
-  // of its buckets and the merge added them all.
+  // The work is cut in T parts, one per thread of the pool (whichever thread takes it). Part t
+  // counts the statistics of a range of channels (whole strips of 16), computed exactly as
+  // serially, and the values of a range of rows into a histogram of its own (one contiguous run:
+  // the histogram's cost per call is then paid once), summed at the end. The histograms of parts
+  // 1.. (parts_) are kept from call to call and cleared after the merge: both visit only the
+  // buckets their values fell in, where a new histogram per call cleared all of its buckets and
+  // the merge added them all.
   if (parts_.size() < size_t(T - 1)) parts_.resize(size_t(T - 1));
   pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {

@@ -162,7 +162,7 @@ class ActivationStats : public Observer {
   int64_t window_ = 0;
   std::vector<HookStats> hooks_;
   std::vector<Staged> staged_;         // per hooks_ entry
-  std::vector<ValueHistogram> parts_;  // count_block's histograms of the pool's other threads
+  std::vector<ValueHistogram> parts_;  // count_block's histograms of its parts 1..
   std::vector<int> hook_index_;        // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
   std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called

@@ -55,10 +55,10 @@ int ThreadPool::hardware_threads() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-void ThreadPool::run_chunk(int64_t chunk) {
+void ThreadPool::run_chunk(int64_t chunk, int64_t chunks) {
   // Chunk edges are multiples of grain_ (except the end), so neighbours share no cache lines.
   const int64_t blocks = (n_ + grain_ - 1) / grain_;
-  const int64_t b0 = blocks * chunk / chunks_, b1 = blocks * (chunk + 1) / chunks_;
+  const int64_t b0 = blocks * chunk / chunks, b1 = blocks * (chunk + 1) / chunks;
   const int64_t begin = std::min(n_, b0 * grain_), end = std::min(n_, b1 * grain_);
   if (begin < end) fn_(ctx_, begin, end);
 }
@@ -71,7 +71,7 @@ void ThreadPool::take_chunks(uint32_t generation) {
     if (!claims_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel,
                                        std::memory_order_acquire))
       continue;
-    run_chunk(int64_t(taken));
+    run_chunk(int64_t(taken), int64_t(chunks));
     if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == int(chunks)) done_.notify_one();
     c = claims_.load(std::memory_order_acquire);
   }
@@ -104,16 +104,16 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
   ctx_ = ctx;
   n_ = n;
   grain_ = grain;
-  chunks_ = std::min<int64_t>(blocks, n_threads_);
+  const int chunks = int(std::min<int64_t>(blocks, n_threads_));
   done_.store(0, std::memory_order_relaxed);
   const uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
-  claims_.store(uint64_t(generation) << 32 | uint64_t(chunks_) << 16, std::memory_order_release);
+  claims_.store(uint64_t(generation) << 32 | uint64_t(chunks) << 16, std::memory_order_release);
   generation_.store(generation, std::memory_order_release);
   generation_.notify_all();
   take_chunks(generation);
   for (int spin = 0;; ++spin) {
     const int done = done_.load(std::memory_order_acquire);
-    if (done == chunks_) break;
+    if (done == chunks) break;
     if (spin < kSpinIterations)
       spin_step(spin);
     else

@@ -58,7 +58,7 @@ class ThreadPool {
   void worker();
   // Runs chunks of job `generation` until none is left to take.
   void take_chunks(uint32_t generation);
-  void run_chunk(int64_t chunk);
+  void run_chunk(int64_t chunk, int64_t chunks);  // chunk of [0, chunks) of the current job
   // Called by a worker before its chunk: leaves the caller's CPU if it is on it.
   void keep_off_caller_cpu();
 
@@ -68,7 +68,7 @@ class ThreadPool {
   // are done (a thread that took a chunk of it may read them until then).
   ChunkFn fn_ = nullptr;
   void* ctx_ = nullptr;
-  int64_t n_ = 0, grain_ = 1, chunks_ = 1;
+  int64_t n_ = 0, grain_ = 1;
   std::atomic<uint32_t> generation_{0};
   // The chunks taken so far of job `generation`: generation << 32 | chunks << 16 | taken. Taking a
   // chunk is a compare-exchange of this word, so a thread that wakes after its job is over (the
