@@ -27,6 +27,7 @@ struct ViewArgs {
   std::string html;
   int top_k = 10;
   int64_t cache_mb = 256;
+  int keep_runs = 4;
 };
 
 std::unique_ptr<HookedModel> load(const std::string& path, int threads) {
@@ -40,6 +41,7 @@ void run_view(const ViewArgs& a, const CLI::App& cmd) {
   if (a.models.size() > 2) usage_fail("give one model, or two (-m A -m B) to compare");
   if (a.top_k <= 0) usage_fail("--top-k must be positive");
   if (a.cache_mb < 0) usage_fail("--cache-mb must not be negative");
+  if (a.keep_runs < 1) usage_fail("--keep-runs must be at least 1");
   if (a.port < 0 || a.port > 65535) usage_fail("--port must be 0..65535");
   const bool html = !a.html.empty();
   if (html && (cmd.count("--port") || cmd.count("--host")))
@@ -53,6 +55,7 @@ void run_view(const ViewArgs& a, const CLI::App& cmd) {
   viewer::SessionOptions so;
   so.top_k = a.top_k;
   so.layer_budget = size_t(a.cache_mb) << 20;
+  so.runs_kept = a.keep_runs;
   const bool has_prompt = !a.prompt.text.empty() || !a.prompt.tokens.empty();
   if (has_prompt) {
     const std::vector<int32_t> ids = a.prompt.ids(model->model());  // checks it now
@@ -113,6 +116,9 @@ void add_view_command(CLI::App& app) {
   cmd->add_option("--cache-mb", args->cache_mb,
                   "Memory per run for attention patterns and MLP activations, MiB (default 256; "
                   "layers beyond it are recomputed when shown)");
+  cmd->add_option("--keep-runs", args->keep_runs,
+                  "Runs whose data the server holds (default 4; an older run's id answers 404, "
+                  "run it again). Several tabs or clients at once want one each");
   cmd->callback([args, cmd] { run_view(*args, *cmd); });
 }
 

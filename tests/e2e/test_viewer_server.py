@@ -173,9 +173,11 @@ def rude_clients(port):
     expect(reply.startswith(b"HTTP/1.1 4"), f"a garbage request line: {reply[:80]!r}")
 
 
-def concurrent_clients(port, n_heads):
-    """Eight clients run prompts of different lengths and read their own run's attention."""
-    results = [None] * 8
+def concurrent_clients(port, n_heads, clients):
+    """CLIENTS clients run prompts of different lengths and read their own run's attention. The
+    server must hold at least CLIENTS runs: with fewer, the others' runs may push a client's run
+    out between its two requests (a 404, as the server says)."""
+    results = [None] * clients
 
     def client(i):
         toks = list(range(1, 6 + 3 * i))
@@ -184,7 +186,7 @@ def concurrent_clients(port, n_heads):
         n = len(toks)
         results[i] = status == 200 and status2 == 200 and run["tokens"] == toks and len(att) == n_heads * n * (n + 1) // 2
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -197,7 +199,8 @@ def main():
     work = tempfile.mkdtemp(prefix="gb_viewer_server_")
     prompt = "The cat sat on the mat. The cat sat on the"
 
-    server = Server()
+    kept = 8
+    server = Server("--keep-runs", kept)
     try:
         status, r, page = request(server.port, "GET", "/", raw=True)
         expect(status == 200 and r.getheader("Content-Type").startswith("text/html"), f"GET /: {status}")
@@ -215,10 +218,11 @@ def main():
         run = check_replies(server.port, model, prompt)
         bad_requests(server.port, run["run"], model)
         rude_clients(server.port)
-        concurrent_clients(server.port, model["n_heads"])
-        # Only the latest runs are held.
-        for _ in range(4):
-            post_run(server.port, {"tokens": [1, 2, 3]})
+        concurrent_clients(server.port, model["n_heads"], kept)
+        # Exactly the latest `kept` runs are held: the oldest of them answers, the run before it not.
+        ids = [post_run(server.port, {"tokens": [1, 2, 3]})[2]["run"] for _ in range(kept)]
+        status, _, _ = request(server.port, "GET", f"/api/thumbs?run={ids[0]}")
+        expect(status == 200, f"run {ids[0]}, the oldest of the {kept} held, answered {status}")
         expect_error(server.port, "GET", f"/api/thumbs?run={run['run']}", 404, "run the prompt again")
         status, _, _ = request(server.port, "GET", "/api/info")
         expect(status == 200 and server.alive(), "the server stopped serving after bad requests")
@@ -249,6 +253,7 @@ def main():
                f"view {args}: exit {p.returncode}, {p.stderr!r}")
     default = viewer_env.DEFAULT_MODEL
     cli_error(["--port", "70000"], 2, "--port")
+    cli_error(["--keep-runs", "0"], 2, "--keep-runs")
     cli_error(["--html", os.path.join(work, "x.html")], 2, "needs a prompt")
     cli_error(["--html", os.path.join(work, "x.html"), "-p", "a", "--port", "1"], 2, "--html")
     cli_error(["-p", "ab " * (model["n_ctx"] + 1)], 2, "context")
