@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "reference"))
@@ -79,12 +78,3 @@ class Server:
                 self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
-
-
-def wait_until(cond, seconds=30):
-    t0 = time.time()
-    while time.time() - t0 < seconds:
-        if cond():
-            return True
-        time.sleep(0.05)
-    return False
