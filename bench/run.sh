@@ -34,6 +34,12 @@ AB_ROUNDS=${AB_ROUNDS:-48}
 if [[ -n "${QUICK:-}" ]]; then ROUNDS=1; REPEATS=1; DECODE_TOKENS=8; AB_ROUNDS=2; fi
 NODE_LLAMA_CPP_VERSION=3.22.1  # pinned
 PY=/usr/bin/python3
+# glibc's malloc gives large freed blocks back to the kernel, so a program that allocates its
+# temporaries anew in every pass page-faults them in again each time: PyTorch eager, one thread,
+# prefill 512 ran 220-280 tokens/s so, and 480-495 with freed memory kept (as it did anyway in its
+# pattern-hook run, whose kept patterns held the heap up). Every peer runs with freed memory kept,
+# so that each is measured at its best, not at its allocator's.
+export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184
 mkdir -p "$CACHE" "$OUT"
 rm -f "$OUT"/*.json
 say() { printf '\n== %s\n' "$*" >&2; }
