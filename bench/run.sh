@@ -36,9 +36,9 @@ NODE_LLAMA_CPP_VERSION=3.22.1  # pinned
 PY=/usr/bin/python3
 # glibc's malloc gives large freed blocks back to the kernel, so a program that allocates its
 # temporaries anew in every pass page-faults them in again each time: PyTorch eager, one thread,
-# prefill 512 ran 220-280 tokens/s so, and 480-495 with freed memory kept (as it did anyway in its
-# pattern-hook run, whose kept patterns held the heap up). Every peer runs with freed memory kept,
-# so that each is measured at its best, not at its allocator's.
+# prefill 512 ran 220-280 tokens/s in the first mode a process measured, and 445-495 in a later
+# one (once glibc had raised its own thresholds) or with freed memory kept. Every peer runs with
+# freed memory kept, so that each is measured at its best, not at its allocator's.
 export MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=17179869184
 mkdir -p "$CACHE" "$OUT"
 rm -f "$OUT"/*.json

@@ -69,6 +69,8 @@ class ThreadPool {
   ChunkFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int64_t n_ = 0, grain_ = 1;
+  // The workers' futex word: the claims word below holds the same generation, but a 64-bit
+  // atomic's wait() goes through libstdc++'s shared proxy table instead of a futex on the word.
   std::atomic<uint32_t> generation_{0};
   // The chunks taken so far of job `generation`: generation << 32 | chunks << 16 | taken. Taking a
   // chunk is a compare-exchange of this word, so a thread that wakes after its job is over (the
