@@ -1,7 +1,9 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <exception>
 #include <thread>
+#include <utility>
 
 #if defined(__linux__)
 #include <pthread.h>
@@ -71,7 +73,11 @@ void ThreadPool::take_chunks(uint32_t generation) {
     if (!claims_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel,
                                        std::memory_order_acquire))
       continue;
-    run_chunk(int64_t(taken), int64_t(chunks));
+    try {
+      run_chunk(int64_t(taken), int64_t(chunks));
+    } catch (...) {
+      if (!failed_.exchange(true, std::memory_order_acq_rel)) error_ = std::current_exception();
+    }
     if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == int(chunks)) done_.notify_one();
     c = claims_.load(std::memory_order_acquire);
   }
@@ -118,6 +124,11 @@ void ThreadPool::run(int64_t n, int64_t grain, ChunkFn fn, void* ctx) {
       spin_step(spin);
     else
       done_.wait(done, std::memory_order_acquire);
+  }
+  if (failed_.load(std::memory_order_acquire)) {
+    std::exception_ptr error = std::exchange(error_, nullptr);
+    failed_.store(false, std::memory_order_relaxed);
+    std::rethrow_exception(error);
   }
 }
 

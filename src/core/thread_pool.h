@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -39,7 +40,9 @@ class ThreadPool {
   int size() const { return n_threads_; }
 
   // Calls fn(begin, end) on disjoint chunks covering [0, n). fn may be a temporary or a named
-  // callable (Fn is then a reference type; the chunks call the object it refers to).
+  // callable (Fn is then a reference type; the chunks call the object it refers to). When a chunk
+  // throws, on whichever thread, the others still run to their end and the first exception is
+  // rethrown to the caller; the pool stays usable.
   template <typename Fn>
   void parallel_for(int64_t n, Fn&& fn, int64_t grain = 1) {
     using Callable = std::remove_reference_t<Fn>;
@@ -76,7 +79,11 @@ class ThreadPool {
   // chunk is a compare-exchange of this word, so a thread that wakes after its job is over (the
   // generation differs) takes nothing from the next one.
   std::atomic<uint64_t> claims_{0};
-  std::atomic<int> done_{0};  // chunks of the current job finished
+  std::atomic<int> done_{0};  // chunks of the current job finished (or thrown)
+  // The first exception a chunk of the current job threw: set by the thread that turned failed_
+  // true, read by the caller once every chunk is done.
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
   std::atomic<bool> stop_{false};
   std::atomic<int> caller_cpu_{-1};  // the CPU run() was last called on; -1: unknown
   std::vector<int> cpus_;            // the CPUs the pool may use (its creator's affinity)

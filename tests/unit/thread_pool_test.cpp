@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -35,6 +37,42 @@ TEST(ThreadPool, ManySmallJobsInARow) {
   for (int rep = 0; rep < 20000; ++rep)
     pool.parallel_for(4, [&](int64_t b, int64_t e) { sum += e - b; });
   EXPECT_EQ(sum.load(), 80000);
+}
+
+// A chunk that throws, on a worker or on the calling thread: the caller gets the exception once
+// the other chunk has run to its end, and the pool goes on working. Each chunk waits for the
+// other to start, so the two run on different threads.
+TEST(ThreadPool, ExceptionOfAChunkReachesTheCaller) {
+  ThreadPool pool(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  for (const bool throw_on_worker : {true, false}) {
+    for (int rep = 0; rep < 20; ++rep) {
+      std::atomic<int> started{0}, finished{0};
+      std::atomic<bool> apart{true};
+      std::string what;
+      try {
+        pool.parallel_for(2, [&](int64_t b, int64_t) {
+          ++started;
+          const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+          while (started.load() < 2 && std::chrono::steady_clock::now() < until) {
+          }
+          if (started.load() < 2) apart = false;
+          if ((std::this_thread::get_id() != caller) == throw_on_worker)
+            throw std::runtime_error("chunk " + std::to_string(b));
+          ++finished;
+        });
+      } catch (const std::runtime_error& e) {
+        what = e.what();
+      }
+      ASSERT_TRUE(apart.load()) << "the worker took no chunk within 10 s";
+      EXPECT_TRUE(what == "chunk 0" || what == "chunk 1") << "rethrown: '" << what << "'";
+      EXPECT_EQ(finished.load(), 1) << "the chunk that did not throw did not finish";
+    }
+  }
+  std::atomic<int64_t> sum{0};
+  for (int rep = 0; rep < 100; ++rep)
+    pool.parallel_for(1000, [&](int64_t b, int64_t e) { sum += e - b; });
+  EXPECT_EQ(sum.load(), 100000);
 }
 
 // Busy work of about `us` microseconds.
