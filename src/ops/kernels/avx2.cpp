@@ -89,6 +89,21 @@ struct FloatTiles {
   }
 };
 
+// L with the zero-padded load of the last n < 8 values, for float_gemv (avx_common.h).
+template <class L>
+struct WithPart : L {
+  static __m256 load_part(const typename L::T* p, int64_t n) { return kernels::load_part<L>(p, n); }
+};
+
+// Float weights: float_gemv (avx_common.h) for one x row, the tiles for more. One x row,
+// GLASSBOX_ISA=avx2 on a Zen 4, llama100m, one thread pinned, decode @128, tokens/s against the
+// one-row tiles: f16 113-116 -> 123-130, bf16 141-151 -> 142-154, f32 unchanged (58-60).
+template <class L>
+void float_rows(const Product& p, int64_t r0, int64_t r1) {
+  if (p.m == 1) return float_gemv<WithPart<L>, WithPart<F32>>(p, r0, r1);
+  tiled_rows<FloatTiles<L>>(p, r0, r1);
+}
+
 template <class L>
 void float_to_f32(const void* src, float* dst, int64_t n) {
   const auto* s = static_cast<const typename L::T*>(src);
@@ -296,13 +311,11 @@ constexpr Kernels kAvx2 = {
     .by_dtype =
         {
             {.to_f32 = float_to_f32<F32>,
-             .exact = {.rows = tiled_rows<FloatTiles<F32>>, .blas_min_rows = 128},
+             .exact = {.rows = float_rows<F32>, .blas_min_rows = 128},
              .rounded = {}},
-            {.to_f32 = float_to_f32<F16>,
-             .exact = {.rows = tiled_rows<FloatTiles<F16>>},
-             .rounded = {}},
+            {.to_f32 = float_to_f32<F16>, .exact = {.rows = float_rows<F16>}, .rounded = {}},
             {.to_f32 = float_to_f32<BF16>,
-             .exact = {.rows = tiled_rows<FloatTiles<BF16>>, .blas_min_rows = 256},
+             .exact = {.rows = float_rows<BF16>, .blas_min_rows = 256},
              .rounded = {}},
             {.to_f32 = q8_0_to_f32,
              .exact = {.rows = tiled_rows<ExactQuantTiles<Q8_0Widen>>, .blas_min_rows = 64},

@@ -75,6 +75,7 @@ struct F32 : Width8 {
   using T = float;
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static V load(const float* p, Mask m) { return _mm256_maskz_loadu_ps(m, p); }
+  static V load_part(const float* p, int64_t n) { return load(p, Mask((1u << n) - 1)); }
 };
 struct F32x16 : Width16 {
   using T = float;
@@ -90,13 +91,26 @@ struct F16 : Width16 {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
   }
 };
-// F16 at width 8, for one x row (float_gemv).
+// F16 at width 8, for one x row (float_gemv in avx_common.h).
 struct F16x8 : Width8 {
   using T = uint16_t;
   static V load(const uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
   static V load(const uint16_t* p, Mask m) { return _mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, p)); }
+  static V load_part(const uint16_t* p, int64_t n) { return load(p, Mask((1u << n) - 1)); }
+};
+// BF16 at width 8, for one x row (float_gemv in avx_common.h).
+struct BF16x8 : Width8 {
+  using T = uint16_t;
+  static V widen(__m128i h) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+  static V load(const uint16_t* p) {
+    return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static V load(const uint16_t* p, Mask m) { return widen(_mm_maskz_loadu_epi16(m, p)); }
+  static V load_part(const uint16_t* p, int64_t n) { return load(p, Mask((1u << n) - 1)); }
 };
 struct BF16 : Width16 {
   using T = uint16_t;
@@ -180,53 +194,18 @@ void float_to_f32(const void* src, float* dst, int64_t n) {
   }
 }
 
-// One x row (decoding): y[r] = W[r] · x for r in [r0, r1), 8 columns per step. Each weight row is
-// read whole, into four chains, before the next (one stream for the hardware prefetcher, as in
-// tiles.h), and four rows' sums are reduced across in one go: one horizontal reduction and one
-// store per four rows instead of per row, which on the short rows of decoding (768 f16 columns:
-// 1.5 KiB) was a sixth of each row's time. F16 is converted 8 values at a time: Zen 4 runs the
-// 512-bit vcvtph2ps as two halves, and at 16 the same loop was slower than the tiles. Zen 4,
-// llama100m, one thread pinned, decode @128, tokens/s against the 1-row tiles: f16 85-89 -> 112-121
-// (llama.cpp 113), f32 47-51 -> 49-57; the demo model (f16) 7770-8360 -> 10240-10470. BF16 keeps
-// the tiles: this loop at either width was no faster there (106-113 against 111-116).
-template <class L>
-void float_gemv(const Product& p, int64_t r0, int64_t r1) {
-  static_assert(L::kWidth == 8);
-  using T = typename L::T;
-  constexpr int W = 8, U = 4;
-  const int64_t k = p.k, full = k / W * W;
-  const __mmask8 tail = __mmask8((1u << (k % W)) - 1);
-  // the 8 partial sums of W[r] · x
-  auto row_sums = [&](const T* w) {
-    __m256 acc[U] = {};
-    int64_t j = 0;
-    for (; j + U * W <= full; j += U * W)
-      for (int u = 0; u < U; ++u)
-        acc[u] = fmadd(L::load(w + j + u * W), F32::load(p.x + j + u * W), acc[u]);
-    for (; j < full; j += W) acc[0] = fmadd(L::load(w + j), F32::load(p.x + j), acc[0]);
-    if (tail) acc[1] = fmadd(L::load(w + full, tail), F32::load(p.x + full, tail), acc[1]);
-    return add(add(acc[0], acc[1]), add(acc[2], acc[3]));
-  };
-  int64_t r = r0;
-  for (; r + 4 <= r1; r += 4) {
-    __m256 s[4];
-    for (int a = 0; a < 4; ++a) s[a] = row_sums(weight_row<T>(p, r + a));
-    // lane a of each 128-bit half: row a's sums 0-3 and 4-7, pairwise added
-    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(s[0], s[1]), _mm256_hadd_ps(s[2], s[3]));
-    __m128 y = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    if (p.bias) y = _mm_add_ps(y, _mm_loadu_ps(p.bias + r));
-    _mm_storeu_ps(p.y + r, y);
-  }
-  for (; r < r1; ++r) p.y[r] = hsum(row_sums(weight_row<T>(p, r))) + (p.bias ? p.bias[r] : 0.0f);
-}
-
-// Float weights: float_gemv for one x row (BF16: the tiles), the tiles for a few, x panels
+// Float weights: float_gemv (avx_common.h) for one x row, the tiles for a few, x panels
 // (avx512_x_panels.cpp) for more (F16 and BF16 converted to f32 a tile at a time there).
+// One x row is read 8 values at a time for every float type: Zen 4 runs the 512-bit vcvtph2ps as
+// two halves, and at 16 the same loop was slower than the tiles. Zen 4, llama100m, one thread
+// pinned, decode @128, tokens/s against the one-row tiles: f16 85-89 -> 112-121 (llama.cpp 113),
+// bf16 133-137 -> 150-154, f32 47-51 -> 49-57; the demo model (f16) 7770-8360 -> 10240-10470.
 template <class L>
 void float_rows(const Product& p, int64_t r0, int64_t r1) {
   if (p.m == 1) {
-    if constexpr (std::is_same_v<L, F32>) return float_gemv<F32>(p, r0, r1);
-    if constexpr (std::is_same_v<L, F16>) return float_gemv<F16x8>(p, r0, r1);
+    if constexpr (std::is_same_v<L, F32>) return float_gemv<F32, F32>(p, r0, r1);
+    if constexpr (std::is_same_v<L, F16>) return float_gemv<F16x8, F32>(p, r0, r1);
+    if constexpr (std::is_same_v<L, BF16>) return float_gemv<BF16x8, F32>(p, r0, r1);
   }
   if (p.m < kXPanelMinRows) return tiled_rows<FloatTiles<L>>(p, r0, r1);
   if constexpr (std::is_same_v<L, F32>)

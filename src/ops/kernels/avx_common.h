@@ -18,6 +18,43 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// One x row (decoding): y[r] = W[r] · x for r in [r0, r1), 8 columns per step. Each weight row is
+// read whole, into four chains, before the next (one stream for the hardware prefetcher, as in
+// tiles.h), and four rows' sums are reduced across in one go: one horizontal reduction and one
+// store per four rows instead of per row. L loads 8 weights (L::load) or the first n < 8 of them,
+// zero-padded (L::load_part); X does the same for x.
+template <class L, class X>
+void float_gemv(const Product& p, int64_t r0, int64_t r1) {
+  using T = typename L::T;
+  constexpr int W = 8, U = 4;
+  const int64_t k = p.k, full = k / W * W;
+  // the 8 partial sums of W[r] · x
+  auto row_sums = [&](const T* w) {
+    __m256 acc[U] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                     _mm256_setzero_ps()};
+    int64_t j = 0;
+    for (; j + U * W <= full; j += U * W)
+      for (int u = 0; u < U; ++u)
+        acc[u] = _mm256_fmadd_ps(L::load(w + j + u * W), X::load(p.x + j + u * W), acc[u]);
+    for (; j < full; j += W) acc[0] = _mm256_fmadd_ps(L::load(w + j), X::load(p.x + j), acc[0]);
+    if (k > full)
+      acc[1] = _mm256_fmadd_ps(L::load_part(w + full, k - full), X::load_part(p.x + full, k - full),
+                               acc[1]);
+    return _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+  };
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    __m256 s[4];
+    for (int a = 0; a < 4; ++a) s[a] = row_sums(weight_row<T>(p, r + a));
+    // lane a of each 128-bit half: row a's sums 0-3 and 4-7, pairwise added
+    const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(s[0], s[1]), _mm256_hadd_ps(s[2], s[3]));
+    __m128 y = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    if (p.bias) y = _mm_add_ps(y, _mm_loadu_ps(p.bias + r));
+    _mm_storeu_ps(p.y + r, y);
+  }
+  for (; r < r1; ++r) p.y[r] = hsum(row_sums(weight_row<T>(p, r))) + (p.bias ? p.bias[r] : 0.0f);
+}
+
 // The 32 nibbles of a Q4_0 block as bytes 0..15, in element order.
 inline __m256i q4_nibbles(const uint8_t* qs) {
   const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));

@@ -6,7 +6,8 @@
 // For m = 1 (GEMV) the tiles are one weight row, spread over several accumulators: streaming
 // rows one at a time is what the hardware prefetcher follows (Zen 4, a 125M Llama decoding from
 // DRAM, one thread: Q8_0/Q4_0 35% faster than four rows side by side, f16 2.4x and f32 1.6x;
-// four rows interleaved 1.5 KiB apart defeat it).
+// four rows interleaved 1.5 KiB apart defeat it). The SIMD float kernels take one x row in a loop
+// of their own instead (float_gemv, avx_common.h).
 //
 // K provides kRows, kCols and `template <int R, int C> static void tile(p, r, i)`
 // computing y[i .. i+C, r .. r+R]. Instantiate only with kernel types in an unnamed namespace, so
