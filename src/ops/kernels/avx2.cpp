@@ -31,32 +31,7 @@ float hmax(__m256 v) {
 
 // ---- float weights ------------------------------------------------------------------------
 
-struct F32 {
-  using T = float;
-  static __m256 load(const float* p) { return _mm256_loadu_ps(p); }
-};
-struct F16 {
-  using T = uint16_t;
-  static __m256 load(const uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
-};
-struct BF16 {
-  using T = uint16_t;
-  static __m256 load(const uint16_t* p) {
-    const __m256i wide =
-        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
-  }
-};
-
-// The first n < 8 values at p, zero-padded.
-template <class L>
-__m256 load_part(const typename L::T* p, int64_t n) {
-  typename L::T tmp[8] = {};
-  std::memcpy(tmp, p, size_t(n) * sizeof(tmp[0]));
-  return L::load(tmp);
-}
+// The loaders are F32x8, F16x8 and BF16x8 (avx_common.h).
 
 template <class L>
 struct FloatTiles {
@@ -76,7 +51,7 @@ struct FloatTiles {
     auto step = [&](int64_t j, int u, int64_t part) {
       __m256 xv[C];
       for (int c = 0; c < C; ++c)
-        xv[c] = part == 8 ? F32::load(x[c] + j) : load_part<F32>(x[c] + j, part);
+        xv[c] = part == 8 ? F32x8::load(x[c] + j) : load_part<F32x8>(x[c] + j, part);
       for (int a = 0; a < R; ++a) {
         const __m256 wv = part == 8 ? L::load(w[a] + j) : load_part<L>(w[a] + j, part);
         for (int c = 0; c < C; ++c) acc[u][a][c] = _mm256_fmadd_ps(wv, xv[c], acc[u][a][c]);
@@ -89,18 +64,12 @@ struct FloatTiles {
   }
 };
 
-// L with the zero-padded load of the last n < 8 values, for float_gemv (avx_common.h).
-template <class L>
-struct WithPart : L {
-  static __m256 load_part(const typename L::T* p, int64_t n) { return kernels::load_part<L>(p, n); }
-};
-
 // Float weights: float_gemv (avx_common.h) for one x row, the tiles for more. One x row,
 // GLASSBOX_ISA=avx2 on a Zen 4, llama100m, one thread pinned, decode @128, tokens/s against the
 // one-row tiles: f16 113-116 -> 123-130, bf16 141-151 -> 142-154, f32 unchanged (58-60).
 template <class L>
 void float_rows(const Product& p, int64_t r0, int64_t r1) {
-  if (p.m == 1) return float_gemv<WithPart<L>, WithPart<F32>>(p, r0, r1);
+  if (p.m == 1) return float_gemv<L, F32x8>(p, r0, r1);
   tiled_rows<FloatTiles<L>>(p, r0, r1);
 }
 
@@ -310,12 +279,12 @@ constexpr Kernels kAvx2 = {
     .name = "avx2",
     .by_dtype =
         {
-            {.to_f32 = float_to_f32<F32>,
-             .exact = {.rows = float_rows<F32>, .blas_min_rows = 128},
+            {.to_f32 = float_to_f32<F32x8>,
+             .exact = {.rows = float_rows<F32x8>, .blas_min_rows = 128},
              .rounded = {}},
-            {.to_f32 = float_to_f32<F16>, .exact = {.rows = float_rows<F16>}, .rounded = {}},
-            {.to_f32 = float_to_f32<BF16>,
-             .exact = {.rows = float_rows<BF16>, .blas_min_rows = 256},
+            {.to_f32 = float_to_f32<F16x8>, .exact = {.rows = float_rows<F16x8>}, .rounded = {}},
+            {.to_f32 = float_to_f32<BF16x8>,
+             .exact = {.rows = float_rows<BF16x8>, .blas_min_rows = 256},
              .rounded = {}},
             {.to_f32 = q8_0_to_f32,
              .exact = {.rows = tiled_rows<ExactQuantTiles<Q8_0Widen>>, .blas_min_rows = 64},

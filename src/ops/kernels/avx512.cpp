@@ -75,7 +75,6 @@ struct F32 : Width8 {
   using T = float;
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static V load(const float* p, Mask m) { return _mm256_maskz_loadu_ps(m, p); }
-  static V load_part(const float* p, int64_t n) { return load(p, Mask((1u << n) - 1)); }
 };
 struct F32x16 : Width16 {
   using T = float;
@@ -90,27 +89,6 @@ struct F16 : Width16 {
   static V load(const uint16_t* p, Mask m) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
   }
-};
-// F16 at width 8, for one x row (float_gemv in avx_common.h).
-struct F16x8 : Width8 {
-  using T = uint16_t;
-  static V load(const uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
-  static V load(const uint16_t* p, Mask m) { return _mm256_cvtph_ps(_mm_maskz_loadu_epi16(m, p)); }
-  static V load_part(const uint16_t* p, int64_t n) { return load(p, Mask((1u << n) - 1)); }
-};
-// BF16 at width 8, for one x row (float_gemv in avx_common.h).
-struct BF16x8 : Width8 {
-  using T = uint16_t;
-  static V widen(__m128i h) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  }
-  static V load(const uint16_t* p) {
-    return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
-  static V load(const uint16_t* p, Mask m) { return widen(_mm_maskz_loadu_epi16(m, p)); }
-  static V load_part(const uint16_t* p, int64_t n) { return load(p, Mask((1u << n) - 1)); }
 };
 struct BF16 : Width16 {
   using T = uint16_t;
@@ -203,9 +181,9 @@ void float_to_f32(const void* src, float* dst, int64_t n) {
 template <class L>
 void float_rows(const Product& p, int64_t r0, int64_t r1) {
   if (p.m == 1) {
-    if constexpr (std::is_same_v<L, F32>) return float_gemv<F32, F32>(p, r0, r1);
-    if constexpr (std::is_same_v<L, F16>) return float_gemv<F16x8, F32>(p, r0, r1);
-    if constexpr (std::is_same_v<L, BF16>) return float_gemv<BF16x8, F32>(p, r0, r1);
+    if constexpr (std::is_same_v<L, F32>) return float_gemv<F32x8, F32x8>(p, r0, r1);
+    if constexpr (std::is_same_v<L, F16>) return float_gemv<F16x8, F32x8>(p, r0, r1);
+    if constexpr (std::is_same_v<L, BF16>) return float_gemv<BF16x8, F32x8>(p, r0, r1);
   }
   if (p.m < kXPanelMinRows) return tiled_rows<FloatTiles<L>>(p, r0, r1);
   if constexpr (std::is_same_v<L, F32>)

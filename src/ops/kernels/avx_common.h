@@ -6,6 +6,8 @@
 
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "ops/kernels/kernels.h"
 
 namespace gb::ops::kernels {
@@ -18,11 +20,39 @@ inline float hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+// Loaders of 8 float weights (or x values) as f32.
+struct F32x8 {
+  using T = float;
+  static __m256 load(const float* p) { return _mm256_loadu_ps(p); }
+};
+struct F16x8 {
+  using T = uint16_t;
+  static __m256 load(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+};
+struct BF16x8 {
+  using T = uint16_t;
+  static __m256 load(const uint16_t* p) {
+    const __m256i wide =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+  }
+};
+
+// The first n < 8 values at p, zero-padded, loaded by L.
+template <class L>
+__m256 load_part(const typename L::T* p, int64_t n) {
+  typename L::T tmp[8] = {};
+  std::memcpy(tmp, p, size_t(n) * sizeof(tmp[0]));
+  return L::load(tmp);
+}
+
 // One x row (decoding): y[r] = W[r] · x for r in [r0, r1), 8 columns per step. Each weight row is
 // read whole, into four chains, before the next (one stream for the hardware prefetcher, as in
 // tiles.h), and four rows' sums are reduced across in one go: one horizontal reduction and one
-// store per four rows instead of per row. L loads 8 weights (L::load) or the first n < 8 of them,
-// zero-padded (L::load_part); X does the same for x.
+// store per four rows instead of per row. L loads the weights and X the x values, 8 at a time
+// (F32x8, F16x8, BF16x8).
 template <class L, class X>
 void float_gemv(const Product& p, int64_t r0, int64_t r1) {
   using T = typename L::T;
@@ -38,7 +68,7 @@ void float_gemv(const Product& p, int64_t r0, int64_t r1) {
         acc[u] = _mm256_fmadd_ps(L::load(w + j + u * W), X::load(p.x + j + u * W), acc[u]);
     for (; j < full; j += W) acc[0] = _mm256_fmadd_ps(L::load(w + j), X::load(p.x + j), acc[0]);
     if (k > full)
-      acc[1] = _mm256_fmadd_ps(L::load_part(w + full, k - full), X::load_part(p.x + full, k - full),
+      acc[1] = _mm256_fmadd_ps(load_part<L>(w + full, k - full), load_part<X>(p.x + full, k - full),
                                acc[1]);
     return _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
   };
