@@ -110,10 +110,10 @@ struct StripSums {
     const float* __restrict row = x + r * stride;
     for (int64_t c = 0; c < kStrip; ++c) {
       const float v = row[c];
-      const double d = double(v) - s[c];
+      const double dv = double(v), d = dv - s[c];
       sum[c] += d;
       sq[c] += d * d;
-      sum_abs[c] += double(std::fabs(v));
+      sum_abs[c] += std::fabs(dv);
       lo[c] = v < lo[c] ? v : lo[c];
       hi[c] = v > hi[c] ? v : hi[c];
       zeros[c] += v == 0.0f ? 1 : 0;

@@ -12,21 +12,76 @@ using namespace histogram_rule;
 
 namespace {
 
-// idx[i] = the bucket of x[i] (bucket_of_bits: kNotFinite for NaN and ±Inf). Widens [m_lo, m_hi]
-// to the magnitude m of every bucket given: those lie in kZero + m and kZero − 1 − m (NaN and ±Inf
-// widen m_hi to kMagnitudes).
-[[gnu::target_clones("avx512f", "avx2", "default")]] void bucket_indices(
-    const float* __restrict x, int64_t n, int32_t* __restrict idx, int32_t& m_lo, int32_t& m_hi) {
-  int32_t lo = m_lo, hi = m_hi;
-  for (int64_t i = 0; i < n; ++i) {
-    const int32_t b = bucket_of_bits(std::bit_cast<uint32_t>(x[i]));
-    const int32_t from_zero = b - kZero, m = from_zero ^ (from_zero >> 31);
-    idx[i] = b;
-    lo = std::min(lo, m);
-    hi = std::max(hi, m);
+constexpr int kLanes = 4;  // partial counts, see count_values
+constexpr size_t kSlots = size_t(kBuckets) + 1;
+constexpr int64_t kWidth = 16;  // values whose buckets are computed side by side (one AVX-512 vector)
+constexpr int64_t kBlock = 64;  // values whose buckets are computed while the last 64 are counted
+
+// The running range [lo, hi] of the magnitudes seen, per position within a vector of kWidth.
+struct MagnitudeRange {
+  int32_t lo[kWidth], hi[kWidth];
+};
+
+// idx[i] = the bucket of x[i], i < n (a multiple of kWidth), as bucket_of_bits gives it
+// (kNotFinite for NaN and ±Inf), widening r to the magnitude m of every bucket given: those lie in
+// kZero + m and kZero − 1 − m (NaN and ±Inf may widen it past kMagnitudes − 1). The same steps as
+// bucket_of_bits in an order that tracks m before it is signed and ends in one select: a fifth
+// fewer vector instructions.
+inline void buckets(const float* __restrict x, int64_t n, int32_t* __restrict idx,
+                    MagnitudeRange& r) {
+  for (int64_t j = 0; j < n; j += kWidth)
+    for (int64_t i = 0; i < kWidth; ++i) {
+      const uint32_t bits = std::bit_cast<uint32_t>(x[j + i]);
+      const uint32_t abs_bits = bits & kAbsMask;
+      const int32_t negative = int32_t(bits) < 0 && abs_bits != 0 ? -1 : 0;  // not -0
+      const int32_t slice = int32_t((abs_bits + uint32_t(negative)) >> kShift);
+      const int32_t m = std::max(slice - (kFloorSlice - 1), 0);
+      r.lo[i] = std::min(r.lo[i], m);
+      r.hi[i] = std::max(r.hi[i], m);
+      idx[j + i] = abs_bits >= kInfBits ? kNotFinite : kZero + (m ^ negative);
+    }
+}
+
+// One increment per value of idx[0, n), value i in lane i % kLanes.
+inline void increment(const int32_t* idx, int64_t n, uint32_t* const* lane) {
+  for (int64_t i = 0; i < n; i += kLanes)
+    for (int l = 0; l < kLanes; ++l) ++lane[l][idx[i + l]];
+}
+
+// Counts x[0, n) into the partial counts (lane[l][b]: bucket b, kNotFinite for NaN and ±Inf),
+// widening [m_lo, m_hi] to the magnitudes of the buckets counted. Value i is counted in lane
+// i % kLanes: neighbouring values often share a bucket, and with a single counter each increment
+// would wait for the previous one's store. The increments, one store each, bound the speed; the
+// buckets of the next block are computed in the same loop turn as the current block is counted,
+// so that the vector work runs beside the stores instead of before them (llama100m-shaped blocks,
+// Zen 4: 0.43 -> 0.35 ns per value).
+[[gnu::target_clones("avx512f", "avx2", "default")]] void count_values(const float* x, int64_t n,
+                                                                       uint32_t* const* lane,
+                                                                       int32_t& m_lo,
+                                                                       int32_t& m_hi) {
+  MagnitudeRange r;
+  std::fill_n(r.lo, kWidth, m_lo);
+  std::fill_n(r.hi, kWidth, m_hi);
+  alignas(64) int32_t idx[2][kBlock];
+  const int64_t blocks = n / kBlock;
+  if (blocks > 0) buckets(x, kBlock, idx[0], r);
+  for (int64_t k = 1; k < blocks; ++k) {
+    buckets(x + k * kBlock, kBlock, idx[k % 2], r);
+    increment(idx[(k - 1) % 2], kBlock, lane);
   }
-  m_lo = lo;
-  m_hi = hi;
+  if (blocks > 0) increment(idx[(blocks - 1) % 2], kBlock, lane);
+  // the last n % kBlock values: whole vectors, then one by one
+  const int64_t rest = n % kBlock, vectors = rest / kWidth * kWidth;
+  buckets(x + blocks * kBlock, vectors, idx[0], r);
+  increment(idx[0], vectors, lane);
+  for (int64_t i = blocks * kBlock + vectors; i < n; ++i) {
+    alignas(64) float one[kWidth];
+    std::fill_n(one, kWidth, x[i]);
+    buckets(one, kWidth, idx[1], r);
+    ++lane[0][idx[1][0]];
+  }
+  m_lo = *std::min_element(r.lo, r.lo + kWidth);
+  m_hi = *std::max_element(r.hi, r.hi + kWidth);
 }
 
 }  // namespace
@@ -41,26 +96,13 @@ void ValueHistogram::add_values(const float* x, int64_t n) {
     for (int64_t i = 0; i < n; i += kMaxPerCall) add_values(x + i, std::min(kMaxPerCall, n - i));
     return;
   }
-  // Value i is counted in partial count i % kLanes first: neighbouring values often share a
-  // bucket, and with a single counter each increment would wait for the previous one's store.
-  // The partial counts are the thread's, zero between calls; their last slot counts NaN and ±Inf.
-  constexpr int kLanes = 4;
-  constexpr int64_t kChunk = 512;
-  constexpr size_t kSlots = size_t(kBuckets) + 1;
+  // The partial counts are the thread's, zero between calls.
   thread_local std::vector<uint32_t> partial;  // [kLanes, kSlots]
   if (partial.size() < kLanes * kSlots) partial.assign(kLanes * kSlots, 0);
   uint32_t* lane[kLanes];
   for (int l = 0; l < kLanes; ++l) lane[l] = partial.data() + l * kSlots;
-  int32_t idx[kChunk];
-  int32_t m_lo = kMagnitudes, m_hi = 0;  // the magnitudes seen (see bucket_indices)
-  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
-    const int64_t len = std::min(kChunk, n - i0);
-    bucket_indices(x + i0, len, idx, m_lo, m_hi);
-    int64_t i = 0;
-    for (; i + kLanes <= len; i += kLanes)
-      for (int l = 0; l < kLanes; ++l) ++lane[l][idx[i + l]];
-    for (; i < len; ++i) ++lane[0][idx[i]];
-  }
+  int32_t m_lo = kMagnitudes, m_hi = 0;  // the magnitudes seen (see count_values)
+  count_values(x, n, lane, m_lo, m_hi);
   // fold the partial counts in, leaving them zero: buckets kZero + [m_lo, m_hi] and
   // kZero − 1 − [m_lo, m_hi]
   int64_t* counts = counts_.data();
