@@ -3,7 +3,8 @@
 //
 //   build/bench/gb_benchmarks --benchmark_filter='stats/'
 //
-// Names: stats/{channels,histogram}/rows<r>_c<C>. Counter ns_per_value: the fastest call's wall
+// Names: stats/{channels,histogram,hook}/rows<r>_c<C> (hook: both, one after the other, as
+// ActivationStats counts a hook call on one thread). Counter ns_per_value: the fastest call's wall
 // time over rows × C. The block is the same in every call (in cache, as a hook's activations
 // just written by the forward pass are), while the running state of ChannelStats is one of many
 // that together exceed the last-level cache (one per hook of a model), so it comes from memory
@@ -48,11 +49,24 @@ void histogram(benchmark::State& state, Block b) {
   timed(state, int64_t(per), [&](int64_t) { h.add_values(x.data(), int64_t(per)); });
 }
 
+void hook(benchmark::State& state, Block b) {
+  const size_t per = size_t(b.rows * b.channels);
+  const std::vector<float> x = bench::random_normal(per, 5);
+  const size_t hooks = std::max<size_t>(2, kColdValues / 16 / size_t(b.channels));
+  std::vector<analysis::ChannelStats> s(hooks, analysis::ChannelStats(b.channels, 0.0f));
+  analysis::ValueHistogram h;
+  timed(state, int64_t(per), [&](int64_t i) {
+    s[size_t(i) % hooks].add_rows(x.data(), b.rows);
+    h.add_values(x.data(), int64_t(per));
+  });
+}
+
 [[maybe_unused]] const bool registered = [] {
   for (const Block& b : kBlocks) {
     const std::string shape = "rows" + std::to_string(b.rows) + "_c" + std::to_string(b.channels);
     benchmark::RegisterBenchmark(("stats/channels/" + shape).c_str(), channels, b);
     benchmark::RegisterBenchmark(("stats/histogram/" + shape).c_str(), histogram, b);
+    benchmark::RegisterBenchmark(("stats/hook/" + shape).c_str(), hook, b);
   }
   return true;
 }();
