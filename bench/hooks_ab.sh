@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The price of an unobserved hook site: glassbox with hook sites compiled in (no hook requested)
-# against the same source built with -DGLASSBOX_HOOKS=OFF, run in alternation (A, B, A, B, ...)
+# against the same source built with -DGLASSBOX_HOOKS=OFF, run in alternation (A, B, B, A, ...)
 # so that drifts of a shared machine hit both alike; prints the median ratio per test.
 # Needs the two builds of bench/run.sh (build-bench/hooks, build-bench/nohooks).
 # Usage: bench/hooks_ab.sh MODEL [ROUNDS=12] [THREADS=1]
@@ -18,8 +18,12 @@ for v in hooks nohooks; do
 done
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# Odd rounds run the hooks build first, even rounds second: whatever favours the first (or the
+# second) run of a pair then favours each build equally often.
 for i in $(seq 1 "$rounds"); do
-  for v in hooks nohooks; do
+  order="hooks nohooks"
+  ((i % 2)) || order="nohooks hooks"
+  for v in $order; do
     build-bench/$v/glassbox bench -m "$model" -t "$threads" --prefill 128 --decode-ctx 128 \
       --repeats 3 --mode none --json 2>/dev/null >"$out/$v.$i.json"
   done
