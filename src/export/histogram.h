@@ -57,16 +57,19 @@ constexpr int32_t kNotFinite = kBuckets;       // bucket_of_bits of NaN and ±In
 // The bucket of the float with these bits: [0, kBuckets) when finite, kNotFinite for NaN and
 // ±Inf. Bucket kZero + m holds the x >= 0 of magnitude m; bucket kZero − 1 − m the negative x
 // whose |x| less one ulp has magnitude m, so that a negative value on an edge goes to the bucket
-// above it. Branch-free, so loops over it vectorise.
-inline int32_t bucket_of_bits(uint32_t bits) {
+// above it. `magnitude` gets m (for NaN and ±Inf, some m >= kMagnitudes − 1). Branch-free, so
+// loops over it vectorise: m comes before its sign, and one select ends it.
+inline int32_t bucket_of_bits(uint32_t bits, int32_t& magnitude) {
   using namespace histogram_rule;
   const uint32_t abs_bits = bits & kAbsMask;
-  const int32_t negative = -(int32_t(int32_t(bits) < 0) & int32_t(abs_bits != 0));  // not -0
+  const int32_t negative = int32_t(bits) < 0 && abs_bits != 0 ? -1 : 0;  // not -0
   const int32_t slice = int32_t((abs_bits + uint32_t(negative)) >> kShift);
-  const int32_t above_floor = slice - (kFloorSlice - 1);
-  const int32_t magnitude = above_floor & ~(above_floor >> 31);  // max(above_floor, 0)
-  const int32_t finite = -int32_t(abs_bits < kInfBits);
-  return ((kZero + (magnitude ^ negative)) & finite) | (kNotFinite & ~finite);
+  magnitude = slice - (kFloorSlice - 1) > 0 ? slice - (kFloorSlice - 1) : 0;
+  return abs_bits >= kInfBits ? kNotFinite : kZero + (magnitude ^ negative);
+}
+inline int32_t bucket_of_bits(uint32_t bits) {
+  int32_t magnitude;
+  return bucket_of_bits(bits, magnitude);
 }
 
 // The edges above, from -2^128 to 2^128 (kBuckets + 1 values; computed once).
