@@ -14,7 +14,7 @@ namespace {
 
 constexpr int kLanes = 4;  // partial counts, see count_values
 constexpr size_t kSlots = size_t(kBuckets) + 1;
-constexpr int64_t kWidth = 16;  // values whose buckets are computed side by side (one AVX-512 vector)
+constexpr int64_t kWidth = 16;  // values whose buckets are computed side by side (one zmm)
 constexpr int64_t kBlock = 64;  // values whose buckets are computed while the last 64 are counted
 
 // The running range [lo, hi] of the magnitudes seen, per position within a vector of kWidth.
