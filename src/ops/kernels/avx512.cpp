@@ -71,8 +71,10 @@ struct Width16 {
   static constexpr int kWidth = 16;
 };
 
+// OneRow: the loader of float_gemv (one x row), 8 values at a time for every type.
 struct F32 : Width8 {
   using T = float;
+  using OneRow = F32x8;
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static V load(const float* p, Mask m) { return _mm256_maskz_loadu_ps(m, p); }
 };
@@ -83,6 +85,7 @@ struct F32x16 : Width16 {
 };
 struct F16 : Width16 {
   using T = uint16_t;
+  using OneRow = F16x8;
   static V load(const uint16_t* p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
@@ -92,6 +95,7 @@ struct F16 : Width16 {
 };
 struct BF16 : Width16 {
   using T = uint16_t;
+  using OneRow = BF16x8;
   static V widen(__m256i h) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
   }
@@ -180,11 +184,7 @@ void float_to_f32(const void* src, float* dst, int64_t n) {
 // bf16 133-137 -> 150-154, f32 47-51 -> 49-57; the demo model (f16) 7770-8360 -> 10240-10470.
 template <class L>
 void float_rows(const Product& p, int64_t r0, int64_t r1) {
-  if (p.m == 1) {
-    if constexpr (std::is_same_v<L, F32>) return float_gemv<F32x8, F32x8>(p, r0, r1);
-    if constexpr (std::is_same_v<L, F16>) return float_gemv<F16x8, F32x8>(p, r0, r1);
-    if constexpr (std::is_same_v<L, BF16>) return float_gemv<BF16x8, F32x8>(p, r0, r1);
-  }
+  if (p.m == 1) return float_gemv<typename L::OneRow, F32x8>(p, r0, r1);
   if (p.m < kXPanelMinRows) return tiled_rows<FloatTiles<L>>(p, r0, r1);
   if constexpr (std::is_same_v<L, F32>)
     avx512_x_panel_rows(p, r0, r1, nullptr);
