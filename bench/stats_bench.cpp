@@ -33,31 +33,41 @@ void timed(benchmark::State& state, int64_t values, Call&& call) {
   state.counters["ns_per_value"] = bench::timed_loop(state, call) * 1e9 / double(values);
 }
 
+// One block of values, and as many running states as the hooks of a model whose hook calls are
+// this shape (call i counts into state i modulo their number).
+struct HookCalls {
+  explicit HookCalls(Block b)
+      : block(b),
+        values(b.rows * b.channels),
+        x(bench::random_normal(size_t(values), 5)),
+        states(std::max<size_t>(2, kColdValues / 16 / size_t(b.channels)),
+               analysis::ChannelStats(b.channels, 0.0f)) {}
+  analysis::ChannelStats& state(int64_t i) { return states[size_t(i) % states.size()]; }
+
+  Block block;
+  int64_t values;
+  std::vector<float> x;
+  std::vector<analysis::ChannelStats> states;
+};
+
 void channels(benchmark::State& state, Block b) {
-  const size_t per = size_t(b.rows * b.channels);
-  const std::vector<float> x = bench::random_normal(per, 5);
-  // As many running states as the hooks of a model whose hook calls are this shape.
-  const size_t hooks = std::max<size_t>(2, kColdValues / 16 / size_t(b.channels));
-  std::vector<analysis::ChannelStats> s(hooks, analysis::ChannelStats(b.channels, 0.0f));
-  timed(state, int64_t(per), [&](int64_t i) { s[size_t(i) % hooks].add_rows(x.data(), b.rows); });
+  HookCalls c(b);
+  timed(state, c.values, [&](int64_t i) { c.state(i).add_rows(c.x.data(), b.rows); });
 }
 
 void histogram(benchmark::State& state, Block b) {
-  const size_t per = size_t(b.rows * b.channels);
-  const std::vector<float> x = bench::random_normal(per, 5);
+  const int64_t values = b.rows * b.channels;
+  const std::vector<float> x = bench::random_normal(size_t(values), 5);
   analysis::ValueHistogram h;
-  timed(state, int64_t(per), [&](int64_t) { h.add_values(x.data(), int64_t(per)); });
+  timed(state, values, [&](int64_t) { h.add_values(x.data(), values); });
 }
 
 void hook(benchmark::State& state, Block b) {
-  const size_t per = size_t(b.rows * b.channels);
-  const std::vector<float> x = bench::random_normal(per, 5);
-  const size_t hooks = std::max<size_t>(2, kColdValues / 16 / size_t(b.channels));
-  std::vector<analysis::ChannelStats> s(hooks, analysis::ChannelStats(b.channels, 0.0f));
+  HookCalls c(b);
   analysis::ValueHistogram h;
-  timed(state, int64_t(per), [&](int64_t i) {
-    s[size_t(i) % hooks].add_rows(x.data(), b.rows);
-    h.add_values(x.data(), int64_t(per));
+  timed(state, c.values, [&](int64_t i) {
+    c.state(i).add_rows(c.x.data(), b.rows);
+    h.add_values(c.x.data(), c.values);
   });
 }
 
