@@ -79,9 +79,15 @@ namespace {
 // A block is summarised kStrip channels at a time, in one pass over the strip's rows with every
 // sum in registers, then one update of the running statistics per strip. The squared deviations
 // are summed around a shift near the mean (the channel's running mean, or the block's first
-// value): with d = x − shift in double, Σ(x − mean)² = Σd² − (Σd)²/n loses nothing that matters
-// when the shift is within many standard deviations of the mean.
+// value): with d = x − shift, Σ(x − mean)² = Σd² − (Σd)²/n loses nothing that matters when the
+// shift is within many standard deviations of the mean. The sums of d, d² and |x| run in float
+// over kRun rows at a time and are then added into double ones: a float sum of kRun terms of one
+// sign is within (kRun − 1) · 2^-24 of the exact one, so Σd², Σ|x| and the variance are within
+// about 1e-6 of exact (relative), and the mean within about 1e-6 standard deviations, which is as
+// fine as the float activations themselves, at half the vector work of summing every value in
+// double (llama100m-shaped blocks, Zen 4: 0.25-0.27 -> 0.15-0.18 ns per value).
 constexpr int64_t kStrip = 16;
+constexpr int64_t kRun = 16;
 
 // One strip's statistics over a finite block, per channel.
 struct StripSums {
@@ -91,42 +97,48 @@ struct StripSums {
 };
 
 // The statistics of x[r * stride + c], r < rows, c < kStrip, summed around shift[c]. False when
-// the strip holds NaN or ±Inf (their sum is then not finite: finite floats cannot overflow a
-// double's sum), and out is not to be used.
+// a sum is not finite, and out is not to be used: when the strip holds NaN or ±Inf, or values so
+// large that a float sum of them overflows (add_rows_checked then counts them in double).
 [[gnu::target_clones("avx512f", "avx2", "default")]] bool strip_sums(const float* x, int64_t rows,
                                                                      int64_t stride,
                                                                      const float* shift,
                                                                      float threshold,
                                                                      StripSums& out) {
-  double sum[kStrip] = {}, sum_abs[kStrip] = {}, sq[kStrip] = {}, s[kStrip];
+  double sum[kStrip] = {}, sum_abs[kStrip] = {}, sq[kStrip] = {};
   float lo[kStrip], hi[kStrip];
   int32_t zeros[kStrip] = {}, above[kStrip] = {};
   for (int64_t c = 0; c < kStrip; ++c) {
-    s[c] = double(shift[c]);
     lo[c] = std::numeric_limits<float>::infinity();
     hi[c] = -std::numeric_limits<float>::infinity();
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict row = x + r * stride;
+  for (int64_t r0 = 0; r0 < rows; r0 += kRun) {
+    float run_sum[kStrip] = {}, run_abs[kStrip] = {}, run_sq[kStrip] = {};
+    for (int64_t r = r0; r < std::min(rows, r0 + kRun); ++r) {
+      const float* __restrict row = x + r * stride;
+      for (int64_t c = 0; c < kStrip; ++c) {
+        const float v = row[c], d = v - shift[c];
+        run_sum[c] += d;
+        run_sq[c] += d * d;
+        run_abs[c] += std::fabs(v);
+        lo[c] = v < lo[c] ? v : lo[c];
+        hi[c] = v > hi[c] ? v : hi[c];
+        zeros[c] += v == 0.0f ? 1 : 0;
+        above[c] += v > threshold ? 1 : 0;
+      }
+    }
     for (int64_t c = 0; c < kStrip; ++c) {
-      const float v = row[c];
-      const double dv = double(v), d = dv - s[c];
-      sum[c] += d;
-      sq[c] += d * d;
-      sum_abs[c] += std::fabs(dv);
-      lo[c] = v < lo[c] ? v : lo[c];
-      hi[c] = v > hi[c] ? v : hi[c];
-      zeros[c] += v == 0.0f ? 1 : 0;
-      above[c] += v > threshold ? 1 : 0;
+      sum[c] += double(run_sum[c]);
+      sq[c] += double(run_sq[c]);
+      sum_abs[c] += double(run_abs[c]);
     }
   }
   double total = 0;
-  for (int64_t c = 0; c < kStrip; ++c) total += sum[c] * 0.0;  // NaN when any sum is not finite
+  for (int64_t c = 0; c < kStrip; ++c) total += (sq[c] + sum_abs[c]) * 0.0;  // NaN if not finite
   if (total != 0.0) return false;
   const double n = double(rows);
   for (int64_t c = 0; c < kStrip; ++c) {
     const double dm = sum[c] / n;
-    out.mean[c] = s[c] + dm;
+    out.mean[c] = double(shift[c]) + dm;
     out.m2[c] = std::max(0.0, sq[c] - sum[c] * dm);
     out.sum_abs[c] = sum_abs[c];
     out.min[c] = lo[c];

@@ -1,10 +1,11 @@
 // Streaming statistics of every channel of one activation, in memory proportional to the number
 // of channels, whatever the number of values.
 //
-// Values arrive in blocks; each block's mean and sum of squared deviations are computed in double
-// (one pass per strip of channels, around a shift near the mean) and merged into the running ones
-// with Chan et al.'s parallel update, which keeps the variance accurate over long streams (no
-// E[x²] − E[x]² cancellation).
+// Values arrive in blocks; each block's mean and sum of squared deviations are computed in one
+// pass per strip of channels, around a shift near the mean (summed in float over runs of 16 rows,
+// then in double: mean, variance and mean |x| to about 1e-6, relative), and merged into the
+// running ones in double with Chan et al.'s parallel update, which keeps the variance accurate
+// over long streams (no E[x²] − E[x]² cancellation).
 // NaN and ±Inf are counted apart and left out of every other statistic.
 #pragma once
 

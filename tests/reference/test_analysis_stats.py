@@ -122,9 +122,15 @@ def main():
                 "min": x.min(0), "max": x.max(0), "abs_max": np.abs(x).max(0),
                 "zeros": (x == 0).sum(0), "above": (x > 0).sum(0), "nan": np.zeros(x.shape[1]),
                 "inf": np.zeros(x.shape[1]), "mean_abs": np.abs(x64).mean(0)}
+        # The moments are summed in float over runs of 16 rows (channel_stats.cpp): the mean to
+        # within 1e-6 standard deviations, var and mean_abs to within 1e-6 relative, var to 3e-6
+        # where a block's sums ran around its first value rather than its mean.
+        tolerance = {"mean": 1e-6 * np.sqrt(want["var"]) + 1e-9 * np.abs(want["mean"]),
+                     "var": 3e-6 * want["var"], "mean_abs": 1e-6 * want["mean_abs"]}
         for field, w in want.items():
-            if field in ("mean", "var", "mean_abs"):
-                ok = np.allclose(flat[field], w, rtol=1e-9, atol=1e-12 * max(1.0, float(np.abs(w).max())))
+            if field in tolerance:
+                err = np.abs(flat[field] - w)
+                ok = np.all(err <= tolerance[field] + 1e-12 * max(1.0, float(np.abs(w).max())))
             else:
                 ok = np.array_equal(flat[field], w)
             expect(ok, f"{name}: {field} differs from NumPy (max diff "
@@ -135,8 +141,8 @@ def main():
                np.array_equal(flat["hist_edges"], E[nz[0]:nz[-1] + 2]),
                f"{name}: histogram differs from np.histogram")
         h = hooks[name]
-        expect(h["count"] == x.size and abs(h["mean"] - x64.mean()) <= 1e-9 * max(1, abs(x64.std()))
-               and abs(h["std"] - x64.std()) <= 1e-9 * x64.std() and h["abs_max"] == float(np.abs(x).max()),
+        expect(h["count"] == x.size and abs(h["mean"] - x64.mean()) <= 1e-6 * x64.std()
+               and abs(h["std"] - x64.std()) <= 2e-6 * x64.std() and h["abs_max"] == float(np.abs(x).max()),
                f"{name}: summary {h['count']}, {h['mean']}, {h['std']} != NumPy {x.size}, {x64.mean()}, {x64.std()}")
 
     # Dead and rare neurons: from mlp.hook_pre's firing counts.

@@ -178,7 +178,9 @@ class ObservationSummaries(unittest.TestCase):
         np.testing.assert_array_equal(np.array(histo.bucket), buckets, err_msg=label)
         self.assertEqual(histo.min, finite.min(), label)
         self.assertEqual(histo.max, finite.max(), label)
-        self.assertTrue(math.isclose(histo.sum, finite.sum(), rel_tol=1e-6, abs_tol=1e-9), label)
+        # The sum comes from channel means summed in float over runs of 16 rows (channel_stats.cpp):
+        # within 2e-6 of the sum of |x|, however much the sum itself cancels.
+        self.assertLessEqual(abs(histo.sum - finite.sum()), 2e-6 * np.abs(finite).sum() + 1e-9, label)
         self.assertTrue(math.isclose(histo.sum_squares, (finite ** 2).sum(), rel_tol=1e-6), label)
 
     def check_attention_scalars(self, log, patterns_by_layer, tol):
