@@ -110,6 +110,8 @@ def main():
             ab = load(path)
             if ab:
                 run["ab"][ab["threads"]] = ab
+        path = os.path.join(out, f"hooks_instructions.{tag}.json")  # bench/hooks_instructions.sh
+        run["instructions"] = load(path) if os.path.exists(path) else None
         run["llama"] = at_most(best(rounds(out, f"llama.{tag}")), f"llama.cpp {tag}", notes)
         run["torch"] = {m: {} for m in ("none", "stats", "patterns")}
         if tag.endswith(".f32"):
@@ -226,6 +228,12 @@ def main():
         print("\n".join(f"  {n}" for n in notes))
     print("\ntargets")
     print("\n".join(lines))
+    instructions = {tag: run["instructions"] for tag, run in runs.items() if run["instructions"]}
+    if instructions:
+        print("\ninstructions executed in forward passes, hooks in (none requested) vs compiled out "
+              "(bench/hooks_instructions.sh): " +
+              ", ".join(f"{tag} {100 * (n['ratio'] - 1):+.4f}%" for tag, n in instructions.items()))
+        summary["hooks_off"]["instructions"] = instructions
     with open(os.path.join(out, "bench.json"), "w") as f:
         json.dump({"bandwidth_gb_per_s": {t: bw / 1e9 for t, bw in bandwidth.items()},
                    "rows": rows_json, "targets": summary, "peer_substitutions": notes}, f,
