@@ -233,8 +233,12 @@ void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
   ThreadPool& pool = model_.model().pool();
   const int64_t T = pool.size();
   if (n * C < kParallelValues || T == 1) {
-    h.channels.add_rows(rows, n);
+    // The histogram's pass first: it reads the block in order, which the hardware prefetcher
+    // follows, and leaves it in cache for the channel statistics' pass, which reads it a strip of
+    // columns at a time (llama100m q8_0, one thread: stats/none decode @128 0.89-0.91 ->
+    // 0.93, prefill 128 0.84-0.86 -> 0.86-0.87). With two threads no order measured better.
     h.histogram.add_values(rows, n * C);
+    h.channels.add_rows(rows, n);
     return;
   }
   // The work is cut in T parts, one per thread of the pool (whichever thread takes it). Part t
