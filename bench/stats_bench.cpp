@@ -3,7 +3,7 @@
 //
 //   build/bench/gb_benchmarks --benchmark_filter='stats/'
 //
-// Names: stats/{channels,histogram,hook}/rows<r>_c<C> (hook: both, one after the other, as
+// Names: stats/{channels,histogram,hook}/rows<r>_c<C> (hook: both, histogram first, as
 // ActivationStats counts a hook call on one thread). Counter ns_per_value: the fastest call's wall
 // time over rows × C. The block is the same in every call (in cache, as a hook's activations
 // just written by the forward pass are), while the running state of ChannelStats is one of many
@@ -66,8 +66,8 @@ void hook(benchmark::State& state, Block b) {
   HookCalls c(b);
   analysis::ValueHistogram h;
   timed(state, c.values, [&](int64_t i) {
-    c.state(i).add_rows(c.x.data(), b.rows);
     h.add_values(c.x.data(), c.values);
+    c.state(i).add_rows(c.x.data(), b.rows);
   });
 }
 
