@@ -168,17 +168,17 @@ done
 # The same comparison in instructions executed (callgrind), which the machine's drift does not
 # move: one run per build, on llama100m q8_0 and on the embedded model (the most hook sites per
 # unit of work). The sites are the same code whatever the weight type.
-for entry in "${MODELS[@]}"; do
-  IFS=: read -r name type file <<<"$entry"
-  [[ $name == embedded || $type == q8_0 ]] || continue
-  if ! command -v valgrind >/dev/null; then
-    echo "bench: valgrind is not installed: instruction counts skipped" >&2
-    break
-  fi
-  say "instructions executed, hooks in against compiled out: $name.$type"
-  HOOKS_INSTRUCTIONS_JSON=$OUT/hooks_instructions.$name.$type.json bench/hooks_instructions.sh \
-    "$file" >&2 || echo "bench: hooks_instructions failed on $name.$type: skipped" >&2
-done
+if command -v valgrind >/dev/null; then
+  for entry in "${MODELS[@]}"; do
+    IFS=: read -r name type file <<<"$entry"
+    [[ $name == embedded || $type == q8_0 ]] || continue
+    say "instructions executed, hooks in against compiled out: $name.$type"
+    HOOKS_INSTRUCTIONS_JSON=$OUT/hooks_instructions.$name.$type.json bench/hooks_instructions.sh \
+      "$file" >&2 || echo "bench: hooks_instructions failed on $name.$type: skipped" >&2
+  done
+else
+  echo "bench: valgrind is not installed: instruction counts skipped" >&2
+fi
 
 say "report"
 $PY bench/report.py "$OUT"

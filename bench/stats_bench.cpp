@@ -37,14 +37,12 @@ void timed(benchmark::State& state, int64_t values, Call&& call) {
 // this shape (call i counts into state i modulo their number).
 struct HookCalls {
   explicit HookCalls(Block b)
-      : block(b),
-        values(b.rows * b.channels),
+      : values(b.rows * b.channels),
         x(bench::random_normal(size_t(values), 5)),
         states(std::max<size_t>(2, kColdValues / 16 / size_t(b.channels)),
                analysis::ChannelStats(b.channels, 0.0f)) {}
   analysis::ChannelStats& state(int64_t i) { return states[size_t(i) % states.size()]; }
 
-  Block block;
   int64_t values;
   std::vector<float> x;
   std::vector<analysis::ChannelStats> states;

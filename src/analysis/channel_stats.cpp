@@ -133,7 +133,9 @@ struct StripSums {
     }
   }
   double total = 0;
-  for (int64_t c = 0; c < kStrip; ++c) total += (sq[c] + sum_abs[c]) * 0.0;  // NaN if not finite
+  // NaN if a sum is not finite. Σd is finite whenever Σd² is: a run's Σd overflows only when
+  // some |d| exceeds FLT_MAX / kRun, far past the 2^64 from which d² overflows.
+  for (int64_t c = 0; c < kStrip; ++c) total += (sq[c] + sum_abs[c]) * 0.0;
   if (total != 0.0) return false;
   const double n = double(rows);
   for (int64_t c = 0; c < kStrip; ++c) {
