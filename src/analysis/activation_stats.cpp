@@ -236,31 +236,39 @@ void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
     // The histogram's pass first: it reads the block in order, which the hardware prefetcher
     // follows, and leaves it in cache for the channel statistics' pass, which reads it a strip of
     // columns at a time (llama100m q8_0, one thread: stats/none decode @128 0.89-0.91 ->
-    // 0.93, prefill 128 0.84-0.86 -> 0.86-0.87). With two threads no order measured better.
+    // 0.93, prefill 128 0.84-0.86 -> 0.86-0.87).
     h.histogram.add_values(rows, n * C);
     h.channels.add_rows(rows, n);
     return;
   }
-  // The work is cut in T parts, one per thread of the pool (whichever thread takes it). Part t
-  // counts the statistics of a range of channels (whole strips of 16), computed exactly as
-  // serially, and the values of a range of rows into a histogram of its own (one contiguous run:
-  // the histogram's cost per call is then paid once), summed at the end. The histograms of parts
-  // 1.. (parts_) are kept from call to call and cleared after the merge: both visit only the
-  // buckets their values fell in, where a new histogram per call cleared all of its buckets and
-  // the merge added them all.
-  if (parts_.size() < size_t(T - 1)) parts_.resize(size_t(T - 1));
+  // The block is cut in T runs of rows, one per thread of the pool (whichever thread takes it),
+  // each counted as a block of its own: its histogram first, then its channel statistics, as
+  // above. Part 0 counts into h; parts 1.. into statistics of their own (parts_), merged into h
+  // at the end, then emptied: a histogram's merge and clear visit only the buckets its values
+  // fell in, a new one per call cleared all of its buckets and the merge added them all.
+  // Cut by channels instead (each part reading a strip of columns of every row), each thread read
+  // half of every row its hook's producer had written on the other core, from that core's cache.
+  // Two-thread runs on this VM come at two speeds, as if its two CPUs were sometimes far apart;
+  // at the slower one, best of 5 runs, stats/none went 0.79 -> 0.84 (llama100m q8_0 and q4_0,
+  // prefill 128) and 0.82 -> 0.88-0.89 (prefill 512); at the faster one it was unchanged.
+  if (parts_.size() < size_t(T - 1))
+    parts_.resize(size_t(T - 1), Part{{}, ChannelStats(C, options_.fire_threshold)});
+  for (Part& p : parts_)
+    if (p.channels.channels() != C) p.channels.reset(C);
   pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t c0 = C * t / T / 16 * 16, c1 = t + 1 == T ? C : C * (t + 1) / T / 16 * 16;
-      h.channels.add_rows(rows, n, c0, c1);
       const int64_t r0 = n * t / T, r1 = n * (t + 1) / T;
-      ValueHistogram& hist = t == 0 ? h.histogram : parts_[size_t(t - 1)];
+      ValueHistogram& hist = t == 0 ? h.histogram : parts_[size_t(t - 1)].histogram;
+      ChannelStats& channels = t == 0 ? h.channels : parts_[size_t(t - 1)].channels;
       hist.add_values(rows + r0 * C, (r1 - r0) * C);
+      channels.add_rows(rows + r0 * C, r1 - r0);
     }
   });
-  for (ValueHistogram& p : parts_) {
-    h.histogram.merge(p);
-    p.clear();
+  for (Part& p : parts_) {
+    h.histogram.merge(p.histogram);
+    p.histogram.clear();
+    h.channels.merge(p.channels);
+    p.channels.reset(C);
   }
 }
 

@@ -162,7 +162,12 @@ class ActivationStats : public Observer {
   int64_t window_ = 0;
   std::vector<HookStats> hooks_;
   std::vector<Staged> staged_;         // per hooks_ entry
-  std::vector<ValueHistogram> parts_;  // count_block's histograms of its parts 1..
+  // count_block's parts 1.. of a block, kept from call to call and emptied after each.
+  struct Part {
+    ValueHistogram histogram;
+    ChannelStats channels;
+  };
+  std::vector<Part> parts_;
   std::vector<int> hook_index_;        // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
   std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called

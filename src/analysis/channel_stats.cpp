@@ -8,18 +8,9 @@
 namespace gb::analysis {
 
 ChannelStats::ChannelStats(int64_t channels, float fire_threshold)
-    : count(size_t(channels), 0),
-      zeros(size_t(channels), 0),
-      above(size_t(channels), 0),
-      nans(size_t(channels), 0),
-      infs(size_t(channels), 0),
-      mean(size_t(channels), 0.0),
-      m2(size_t(channels), 0.0),
-      sum_abs(size_t(channels), 0.0),
-      min(size_t(channels), std::numeric_limits<float>::infinity()),
-      max(size_t(channels), -std::numeric_limits<float>::infinity()),
-      abs_max(size_t(channels), 0.0f),
-      fire_threshold_(fire_threshold) {}
+    : fire_threshold_(fire_threshold) {
+  reset(channels);
+}
 
 double ChannelStats::variance(int64_t c) const {
   return count[size_t(c)] > 0 ? m2[size_t(c)] / double(count[size_t(c)]) : 0.0;
@@ -70,8 +61,27 @@ void ChannelStats::merge(int64_t c, int64_t n, double block_mean, double block_m
   count[i] += n;
 }
 
-void ChannelStats::add_rows(const float* x, int64_t rows) {
-  add_rows(x, rows, 0, channels());
+void ChannelStats::merge(const ChannelStats& o) {
+  for (size_t i = 0; i < count.size(); ++i) {
+    merge(int64_t(i), o.count[i], o.mean[i], o.m2[i]);
+    sum_abs[i] += o.sum_abs[i];
+    zeros[i] += o.zeros[i];
+    above[i] += o.above[i];
+    nans[i] += o.nans[i];
+    infs[i] += o.infs[i];
+    min[i] = std::min(min[i], o.min[i]);
+    max[i] = std::max(max[i], o.max[i]);
+    abs_max[i] = std::max(abs_max[i], o.abs_max[i]);
+  }
+}
+
+void ChannelStats::reset(int64_t channels) {
+  const size_t n = size_t(channels);
+  for (auto* v : {&count, &zeros, &above, &nans, &infs}) v->assign(n, 0);
+  for (auto* v : {&mean, &m2, &sum_abs}) v->assign(n, 0.0);
+  min.assign(n, std::numeric_limits<float>::infinity());
+  max.assign(n, -std::numeric_limits<float>::infinity());
+  abs_max.assign(n, 0.0f);
 }
 
 namespace {
@@ -177,9 +187,9 @@ void merge_strip(ChannelStats& s, int64_t c0, int64_t w, int64_t rows, const Str
 
 }  // namespace
 
-void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1) {
+void ChannelStats::add_rows(const float* x, int64_t rows) {
   const int64_t C = channels();
-  if (rows == 0 || c1 == c0) return;
+  if (rows == 0 || C == 0) return;
   // Strips with NaN or Inf go value by value through add_rows_checked; the others (the common
   // case) get the same statistics in a different order of summation.
   StripSums b;
@@ -192,15 +202,15 @@ void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1
     else
       add_rows_checked(x, rows, c, c + w);
   };
-  int64_t c = c0;
-  for (; c + kStrip <= c1; c += kStrip) add_strip(x + c, C, c, kStrip);
-  if (c == c1) return;
+  int64_t c = 0;
+  for (; c + kStrip <= C; c += kStrip) add_strip(x + c, C, c, kStrip);
+  if (c == C) return;
   // The last, narrower strip: copied into a full one, of which only its channels are merged.
   thread_local std::vector<float> tail;
   tail.assign(size_t(rows * kStrip), 0.0f);
   for (int64_t r = 0; r < rows; ++r)
-    std::copy(x + r * C + c, x + r * C + c1, &tail[size_t(r * kStrip)]);
-  add_strip(tail.data(), kStrip, c, c1 - c);
+    std::copy(x + r * C + c, x + r * C + C, &tail[size_t(r * kStrip)]);
+  add_strip(tail.data(), kStrip, c, C - c);
 }
 
 void ChannelStats::add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1) {

@@ -23,10 +23,12 @@ class ChannelStats {
 
   // x: [rows, channels], row-major.
   void add_rows(const float* x, int64_t rows);
-  // The same for channels [c0, c1) only (disjoint ranges may be added from different threads).
-  void add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1);
   // Values of one channel.
   void add_values(int64_t channel, std::span<const float> values);
+  // other's values (the same number of channels) counted into these.
+  void merge(const ChannelStats& other);
+  // No values, in `channels` channels; the vectors keep their capacity.
+  void reset(int64_t channels);
 
   int64_t channels() const { return int64_t(count.size()); }
   double variance(int64_t c) const;  // population variance (ddof = 0), 0 without values
@@ -39,7 +41,7 @@ class ChannelStats {
  private:
   // Counts v into channel i's extremes and counters; false (and counted) for NaN / ±Inf.
   bool note(size_t i, float v);
-  // add_rows for a block holding NaN or ±Inf: value by value, through note().
+  // add_rows for channels [c0, c1) of a block holding NaN or ±Inf: value by value, through note().
   void add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1);
   void merge(int64_t c, int64_t n, double block_mean, double block_m2);
   float fire_threshold_ = 0;
