@@ -120,58 +120,74 @@ std::vector<int32_t> random_tokens(int64_t n, int vocab, unsigned seed) {
   return ids;
 }
 
-struct Runner {
-  static constexpr int64_t kFillChunk = 512;
-  Model& m;
-  DType kv_type;
-  int repeats;
-
-  // Best of `repeats` prefills of n tokens, after one untimed: tokens per second. One cache,
-  // emptied before each pass, as a session reuses its cache (and llama.cpp its context): a fresh
-  // one per pass would time the kernel's first touch of its pages. The untimed pass makes the
-  // same first touches of the activations, the threads' scratch and the observers' buffers
-  // (with one repeat, the timed pass was that cold one: demo model, 15k tokens/s for a 40k one).
-  double prefill(int64_t n, ModeObserver& obs) const {
-    const auto ids = random_tokens(n, m.config().d_vocab, 1);
-    KvCache cache = m.new_cache(1, n, kv_type);
-    double best = 0;
-    for (int r = -1; r < repeats; ++r) {
-      cache.truncate(0);
-      Tensor logits;
-      obs.new_pass();
-      const auto t0 = Clock::now();
-      m.forward({ids, 1, n}, cache, obs.hooks(), logits);
-      if (r >= 0) best = std::max(best, double(n) / seconds_since(t0));
-    }
-    return best;
+// One workload measured in every mode: a prefill of n tokens, or `steps` tokens decoded one at a
+// time after a context of ctx. One cache for all of its runs, as a session reuses its cache (and
+// llama.cpp its context): a fresh one per run would time the kernel's first touch of its pages.
+class Workload {
+ public:
+  static Workload prefill(Model& m, DType kv_type, int64_t n) {
+    return Workload(m, random_tokens(n, m.config().d_vocab, 1), m.new_cache(1, n, kv_type), 0, n);
   }
-
-  // Best of `repeats` runs decoding `steps` tokens one at a time after a context of ctx tokens
-  // (run once, untimed; each run truncates the cache back to it), after an untimed run of one
-  // step.
-  double decode(int64_t ctx, int64_t steps, ModeObserver& obs) const {
-    const auto ids = random_tokens(ctx + steps, m.config().d_vocab, 2);
-    KvCache cache = m.new_cache(1, ctx + steps, kv_type);
+  // The context is run once, unobserved, in pieces of at most kFillChunk tokens: one 1024-token
+  // pass would hold activations for all 1024 positions at once (llama.cpp's default micro-batch
+  // is 512 too).
+  static Workload decode(Model& m, DType kv_type, int64_t ctx, int64_t steps) {
+    Workload w(m, random_tokens(ctx + steps, m.config().d_vocab, 2),
+               m.new_cache(1, ctx + steps, kv_type), ctx, steps);
     Tensor logits;
-    // The context in pieces of at most kFillChunk tokens: one 1024-token pass would hold
-    // activations for all 1024 positions at once (llama.cpp's default micro-batch is 512 too).
     for (int64_t p = 0; p < ctx; p += kFillChunk) {
       const int64_t n = std::min(kFillChunk, ctx - p);
-      m.forward({std::span(ids).subspan(size_t(p), size_t(n)), 1, n}, cache, Hooks(), logits);
+      m.forward({w.ids().subspan(size_t(p), size_t(n)), 1, n}, w.cache_, Hooks(), logits);
     }
-    double best = 0;
-    for (int r = -1; r < repeats; ++r) {
-      cache.truncate(ctx);
-      const auto t0 = Clock::now();
-      for (int64_t i = 0; i < (r < 0 ? 1 : steps); ++i) {
-        obs.new_pass();
-        m.forward({std::span(ids).subspan(size_t(ctx + i), 1), 1, 1}, cache, obs.hooks(), logits);
-      }
-      if (r >= 0) best = std::max(best, double(steps) / seconds_since(t0));
-    }
-    return best;
+    return w;
   }
+
+  // One run observed by obs: tokens per second. An untimed (warm-up) decoding run decodes one
+  // token only.
+  double run(ModeObserver& obs, bool warm_up) {
+    cache_.truncate(ctx_);
+    Tensor logits;
+    const int64_t steps = ctx_ > 0 && warm_up ? 1 : steps_;
+    const auto t0 = Clock::now();
+    if (ctx_ == 0) {  // prefill: the whole prompt in one pass
+      obs.new_pass();
+      m_.forward({ids().subspan(0, size_t(steps)), 1, steps}, cache_, obs.hooks(), logits);
+    } else {
+      for (int64_t i = 0; i < steps; ++i) {
+        obs.new_pass();
+        m_.forward({ids().subspan(size_t(ctx_ + i), 1), 1, 1}, cache_, obs.hooks(), logits);
+      }
+    }
+    return double(steps) / seconds_since(t0);
+  }
+
+ private:
+  static constexpr int64_t kFillChunk = 512;
+  Workload(Model& m, std::vector<int32_t> ids, KvCache cache, int64_t ctx, int64_t steps)
+      : m_(m), tokens_(std::move(ids)), cache_(std::move(cache)), ctx_(ctx), steps_(steps) {}
+  std::span<const int32_t> ids() const { return tokens_; }
+  Model& m_;
+  std::vector<int32_t> tokens_;
+  KvCache cache_;
+  int64_t ctx_, steps_;  // ctx 0: a prefill of steps tokens
 };
+
+// Best of `repeats` timed runs of w per mode, the modes taking turns (1, 2, .., 1, 2, ..) after
+// one untimed run of each. The untimed run makes the first touches of the activations, the
+// threads' scratch and the observers' buffers (with one repeat, the timed run was that cold one:
+// demo model, 15k tokens/s for a 40k one). Taking turns spreads every mode's runs over the same
+// stretch of time, so that a change in the machine's speed while it is measured (other tenants;
+// on a VM, where its CPUs are placed: this one's two-thread runs come at two speeds) reaches all
+// modes alike, and the ratios between modes compare runs made side by side (demo model, two
+// threads, stats/none at prefill 128 over ten runs: 0.68-0.95 measured one mode after the other,
+// 0.73-0.86 in turns).
+std::vector<double> best_in_turns(Workload& w, std::vector<ModeObserver>& modes, int repeats) {
+  for (ModeObserver& obs : modes) w.run(obs, true);
+  std::vector<double> best(modes.size(), 0.0);
+  for (int r = 0; r < repeats; ++r)
+    for (size_t i = 0; i < modes.size(); ++i) best[i] = std::max(best[i], w.run(modes[i], false));
+  return best;
+}
 
 // Bytes of weights one decoded token reads: every matrix once, but only one row of an untied
 // token embedding.
@@ -267,26 +283,41 @@ void run_bench(BenchArgs a) {
                       {"hooks_compiled", kHooksCompiled},
                       {"kv_type", std::string(dtype_name(kv_type))},
                       {"results", nlohmann::json::array()}};
-  const Runner run{model, kv_type, a.repeats};
-  for (size_t mi = 0; mi < modes.size(); ++mi) {
-    ModeObserver obs(hm, modes[mi]);
+  // fn(kind, n, workload) for every test asked for, at the pool's thread count.
+  auto for_each_workload = [&](auto&& fn) {
+    for (int64_t n : a.prefill)
+      if (measured(c, n)) fn("prefill", n, Workload::prefill(model, kv_type, n));
+    for (int64_t ctx : a.decode_ctx)
+      if (measured(c, ctx + a.decode_tokens))
+        fn("decode", ctx, Workload::decode(model, kv_type, ctx, a.decode_tokens));
+  };
+  // Peak memory unobserved: every test run once without hooks, before any observer has buffers
+  // to fill.
+  if (std::find(modes.begin(), modes.end(), Mode::None) != modes.end()) {
+    ModeObserver none(hm, Mode::None);
     for (int threads : a.threads) {
       model.set_threads(threads);
-      auto add = [&](const char* kind, int64_t n, double tps) {
-        j["results"].push_back({{"threads", threads},
-                                {"mode", a.modes[mi]},
-                                {"kind", kind},
-                                {"n", n},
-                                {"tokens_per_s", tps}});
-      };
-      for (int64_t n : a.prefill)
-        if (measured(c, n)) add("prefill", n, run.prefill(n, obs));
-      for (int64_t ctx : a.decode_ctx)
-        if (measured(c, ctx + a.decode_tokens))
-          add("decode", ctx, run.decode(ctx, a.decode_tokens, obs));
+      for_each_workload([&](const char*, int64_t, Workload w) { w.run(none, true); });
     }
-    j["peak_rss_bytes_after_" + a.modes[mi]] = peak_rss_bytes();
+    j["peak_rss_bytes_after_none"] = peak_rss_bytes();
   }
+  std::vector<ModeObserver> observers;
+  for (Mode mode : modes) observers.emplace_back(hm, mode);
+  std::map<std::pair<size_t, int>, nlohmann::json> results;  // (mode, threads) -> its results
+  for (int threads : a.threads) {
+    model.set_threads(threads);
+    for_each_workload([&](const char* kind, int64_t n, Workload w) {
+      const std::vector<double> best = best_in_turns(w, observers, a.repeats);
+      for (size_t mi = 0; mi < modes.size(); ++mi)
+        results[{mi, threads}].push_back({{"threads", threads},
+                                          {"mode", a.modes[mi]},
+                                          {"kind", kind},
+                                          {"n", n},
+                                          {"tokens_per_s", best[mi]}});
+    });
+  }
+  for (const auto& [key, rows] : results)
+    for (const auto& r : rows) j["results"].push_back(r);
   j["peak_rss_bytes"] = peak_rss_bytes();  // before the bandwidth test's buffer
 
   std::map<int, double> bandwidth;  // threads -> bytes/s

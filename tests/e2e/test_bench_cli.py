@@ -50,6 +50,10 @@ def main():
     expect(report["arch"] == "llama" and report["n_params"] > 0, f"model fields {report}")
     expect(0 < report["file_bytes"] < report["peak_rss_bytes"],
            f"peak RSS {report['peak_rss_bytes']} against the file's {report['file_bytes']} bytes")
+    # Unobserved, measured before the observers filled their buffers: no more than with them.
+    expect(report["file_bytes"] < report["peak_rss_bytes_after_none"] <= report["peak_rss_bytes"],
+           f"peak RSS without hooks {report['peak_rss_bytes_after_none']}, with them "
+           f"{report['peak_rss_bytes']}")
     for t in threads:
         bw = report["bandwidth_gb_per_s"][str(t)] * 1e9
         expect(1e8 < bw < 1e13, f"bandwidth with {t} threads: {bw} bytes/s")
