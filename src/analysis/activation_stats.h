@@ -148,6 +148,10 @@ class ActivationStats : public Observer {
   void count_rows(HookStats& h, const float* rows, int64_t n, const Window& w, int64_t pos0);
   // The rows held back for hooks_[index], counted.
   void count_staged(size_t index);
+  // The full blocks held back (full_), counted.
+  void count_full();
+  // rows [n, channels] into h's statistics, by the calling thread.
+  void count_serially(HookStats& h, const float* rows, int64_t n);
   // rows [n, channels] into h's channel statistics and histogram.
   void count_block(HookStats& h, const float* rows, int64_t n);
   // One batch row's [n_heads, q_len, k_len] attention matrix, of which q_valid queries are real.
@@ -162,6 +166,7 @@ class ActivationStats : public Observer {
   int64_t window_ = 0;
   std::vector<HookStats> hooks_;
   std::vector<Staged> staged_;         // per hooks_ entry
+  std::vector<size_t> full_;           // hooks_ entries whose staged block is full
   // count_block's parts 1.. of a block, kept from call to call and emptied after each.
   struct Part {
     ValueHistogram histogram;

@@ -7,9 +7,11 @@ the window (so it is split), goes through `glassbox stats`; each document window
 with `glassbox trace`, and NumPy computes every per-channel statistic, the histogram and the
 top activating contexts of a chosen neuron in one pass over the concatenated traces. They must
 agree (counts and extremes exactly, moments to about 1e-6) when the windows run one per forward
-pass (--batch 1, as the traces do). The corpus holds enough tokens that glassbox counts blocks of
-more than 16K values of a hook, which it splits over its two threads (--threads 2): the merge of
-the parts is checked too. Run several windows per forward pass (right-padded batches), the
+pass (--batch 1, as the traces do). With two threads (--threads 2), both ways glassbox shares the
+counting between threads are checked: the 128-channel hooks' rows fill their 32K-value staging
+blocks exactly (after 256 tokens), which are counted together, one hook per thread; the
+64-channel hooks' 281 rows, flushed at the end, are more than 16K values, split between the
+threads by rows and merged. Run several windows per forward pass (right-padded batches), the
 statistics agree with that run to float rounding (1e-5 relative: a batched matrix product sums in
 another order) and count exactly the same values. Bad corpora give one clear error.
 """
@@ -75,7 +77,7 @@ def main():
     refmodels.save_checkpoint(sd, cfg, model)
 
     rng = np.random.default_rng(4)
-    docs = [rng.integers(0, cfg["vocab_size"], n).tolist() for n in (7, 3, 40, 12, 1, 16, 200)]
+    docs = [rng.integers(0, cfg["vocab_size"], n).tolist() for n in (7, 3, 40, 12, 1, 16, 1, 200)]
     corpus = os.path.join(work, "corpus.jsonl")
     with open(corpus, "w") as f:
         for i, d in enumerate(docs):
