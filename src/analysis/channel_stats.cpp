@@ -62,8 +62,24 @@ void ChannelStats::merge(int64_t c, int64_t n, double block_mean, double block_m
 }
 
 void ChannelStats::merge(const ChannelStats& o) {
-  for (size_t i = 0; i < count.size(); ++i) {
-    merge(int64_t(i), o.count[i], o.mean[i], o.m2[i]);
+  const size_t C = count.size();
+  if (C == 0) return;
+  // Every channel has seen the same number of values on each side unless one held NaN or Inf:
+  // then one vector update (called per channel, merge_moments took 0.9% of a two-thread prefill
+  // pass, llama100m q8_0 at 128 tokens, and 0.14% so); else
+  // channel by channel.
+  const auto same = [](const std::vector<int64_t>& n) {
+    return std::all_of(n.begin(), n.end(), [&](int64_t x) { return x == n[0]; });
+  };
+  if (same(count) && same(o.count)) {
+    if (o.count[0] > 0)
+      merge_moments(int64_t(C), double(count[0]), double(o.count[0]), o.mean.data(), o.m2.data(),
+                    mean.data(), m2.data());
+    for (size_t i = 0; i < C; ++i) count[i] += o.count[i];
+  } else {
+    for (size_t i = 0; i < C; ++i) merge(int64_t(i), o.count[i], o.mean[i], o.m2[i]);
+  }
+  for (size_t i = 0; i < C; ++i) {
     sum_abs[i] += o.sum_abs[i];
     zeros[i] += o.zeros[i];
     above[i] += o.above[i];
