@@ -66,8 +66,7 @@ void ChannelStats::merge(const ChannelStats& o) {
   if (C == 0) return;
   // Every channel has seen the same number of values on each side unless one held NaN or Inf:
   // then one vector update (called per channel, merge_moments took 0.9% of a two-thread prefill
-  // pass, llama100m q8_0 at 128 tokens, and 0.14% so); else
-  // channel by channel.
+  // pass, llama100m q8_0 at 128 tokens, and 0.14% so); else channel by channel.
   const auto same = [](const std::vector<int64_t>& n) {
     return std::all_of(n.begin(), n.end(), [&](int64_t x) { return x == n[0]; });
   };

@@ -201,39 +201,44 @@ TEST(ChannelStatsTest, BlocksOfAnySizeGiveTheDirectStatistics) {
 
 // A block counted in parts (as count_block splits one over threads), each into statistics of its
 // own, merged, gives the statistics of the whole; a reset one counts like a new one, also when it
-// changes its number of channels.
+// changes its number of channels. With NaN in some channels (their counts then differ, and the
+// moments are merged channel by channel) and without (all channels in one update).
 TEST(ChannelStatsTest, MergedPartsCountLikeTheWholeAndResetOnesLikeNew) {
-  const int64_t C = 21, rows = 50;  // a strip of 16 channels and a narrower one
-  std::mt19937 rng(5);
-  std::normal_distribution<float> dist(-3.0f, 2.0f);
-  std::vector<float> x(size_t(rows * C));  // [rows, C]
-  for (float& v : x) v = dist(rng);
-  x[size_t(30 * C + 4)] = std::numeric_limits<float>::quiet_NaN();  // in the second part only
-  x[5] = std::numeric_limits<float>::quiet_NaN();  // also in what `part` counts before its reset
-  x[size_t(2 * C + 17)] = 0.0f;
-  std::vector<std::vector<float>> per_channel(C);
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < C; ++c) per_channel[size_t(c)].push_back(x[size_t(r * C + c)]);
-  ChannelStats whole(C, -3.0f), part(7, -3.0f);
-  whole.add_rows(x.data(), 20);
-  part.add_rows(x.data(), 3);  // counted before the reset, so not in the merge
-  part.reset(C);
-  part.add_rows(x.data() + 20 * C, rows - 20);
-  whole.merge(part);
-  whole.merge(ChannelStats(C, -3.0f));  // an empty part changes nothing
-  for (int64_t c = 0; c < C; ++c) {
-    const Direct d = direct(per_channel[size_t(c)]);
-    const size_t i = size_t(c);
-    EXPECT_EQ(whole.count[i], d.count) << "channel " << c;
-    EXPECT_EQ(whole.nans[i], d.nans);
-    EXPECT_EQ(whole.zeros[i], d.zeros);
-    EXPECT_EQ(whole.min[i], d.min);
-    EXPECT_EQ(whole.max[i], d.max);
-    EXPECT_EQ(whole.abs_max[i], std::max(-d.min, d.max));
-    EXPECT_EQ(whole.above[i], std::count_if(per_channel[i].begin(), per_channel[i].end(),
-                                            [](float v) { return v > -3.0f; }));
-    EXPECT_NEAR(whole.mean[i], d.mean, 1e-6 * std::sqrt(d.var));
-    EXPECT_NEAR(whole.variance(c), d.var, 3e-6 * d.var) << "channel " << c;
+  for (const bool with_nan : {true, false}) {
+    const int64_t C = 21, rows = 50;  // a strip of 16 channels and a narrower one
+    std::mt19937 rng(5);
+    std::normal_distribution<float> dist(-3.0f, 2.0f);
+    std::vector<float> x(size_t(rows * C));  // [rows, C]
+    for (float& v : x) v = dist(rng);
+    if (with_nan) {
+      x[size_t(30 * C + 4)] = std::numeric_limits<float>::quiet_NaN();  // in the second part
+      x[5] = std::numeric_limits<float>::quiet_NaN();  // also in what `part` counts before reset
+    }
+    x[size_t(2 * C + 17)] = 0.0f;
+    std::vector<std::vector<float>> per_channel(C);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < C; ++c) per_channel[size_t(c)].push_back(x[size_t(r * C + c)]);
+    ChannelStats whole(C, -3.0f), part(7, -3.0f);
+    whole.add_rows(x.data(), 20);
+    part.add_rows(x.data(), 3);  // counted before the reset, so not in the merge
+    part.reset(C);
+    part.add_rows(x.data() + 20 * C, rows - 20);
+    whole.merge(part);
+    whole.merge(ChannelStats(C, -3.0f));  // an empty part changes nothing
+    for (int64_t c = 0; c < C; ++c) {
+      const Direct d = direct(per_channel[size_t(c)]);
+      const size_t i = size_t(c);
+      EXPECT_EQ(whole.count[i], d.count) << "channel " << c << (with_nan ? " with NaN" : "");
+      EXPECT_EQ(whole.nans[i], d.nans);
+      EXPECT_EQ(whole.zeros[i], d.zeros);
+      EXPECT_EQ(whole.min[i], d.min);
+      EXPECT_EQ(whole.max[i], d.max);
+      EXPECT_EQ(whole.abs_max[i], std::max(-d.min, d.max));
+      EXPECT_EQ(whole.above[i], std::count_if(per_channel[i].begin(), per_channel[i].end(),
+                                              [](float v) { return v > -3.0f; }));
+      EXPECT_NEAR(whole.mean[i], d.mean, 1e-6 * std::sqrt(d.var));
+      EXPECT_NEAR(whole.variance(c), d.var, 3e-6 * d.var) << "channel " << c;
+    }
   }
 }
 
