@@ -214,7 +214,7 @@ void ActivationStats::count_rows(HookStats& h, const float* rows, int64_t n, con
   const int64_t capacity = std::max<int64_t>(1, kStagedValues / C);  // rows
   if (n < capacity) {
     if (st.rows + n > capacity) {
-      count_full();          // this hook's block among them, if it is full
+      count_full();         // this hook's block among them, if it is full
       count_staged(index);  // if it was not
     }
     st.values.resize(size_t(capacity * C));

@@ -165,15 +165,15 @@ class ActivationStats : public Observer {
   std::shared_ptr<const HookPlan> plan_;
   int64_t window_ = 0;
   std::vector<HookStats> hooks_;
-  std::vector<Staged> staged_;         // per hooks_ entry
-  std::vector<size_t> full_;           // hooks_ entries whose staged block is full
+  std::vector<Staged> staged_;  // per hooks_ entry
+  std::vector<size_t> full_;    // hooks_ entries whose staged block is full
   // count_block's parts 1.. of a block, kept from call to call and emptied after each.
   struct Part {
     ValueHistogram histogram;
     ChannelStats channels;
   };
   std::vector<Part> parts_;
-  std::vector<int> hook_index_;        // selection index -> hooks_ index, -1 until first seen
+  std::vector<int> hook_index_;  // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
   std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called
   std::vector<Window> pending_;  // queued windows; during a forward pass, its batch rows
