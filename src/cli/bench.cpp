@@ -178,9 +178,10 @@ class Workload {
 // demo model, 15k tokens/s for a 40k one). Taking turns spreads every mode's runs over the same
 // stretch of time, so that a change in the machine's speed while it is measured (other tenants;
 // on a VM, where its CPUs are placed: this one's two-thread runs come at two speeds) reaches all
-// modes alike, and the ratios between modes compare runs made side by side (demo model, two
-// threads, stats/none at prefill 128 over ten runs: 0.68-0.95 measured one mode after the other,
-// 0.73-0.86 in turns).
+// modes alike, and the ratios between modes compare runs made side by side. On a quiet machine
+// both orders read the same (demo model, three runs each, best of all: stats/none 0.80-0.85
+// either way); one mode after the other, a spell of a few seconds could cover one mode's runs
+// only.
 std::vector<double> best_in_turns(Workload& w, std::vector<ModeObserver>& modes, int repeats) {
   for (ModeObserver& obs : modes) w.run(obs, true);
   std::vector<double> best(modes.size(), 0.0);
