@@ -22,6 +22,10 @@ namespace {
 // staged blocks of decoding (kStagedValues): counted by one thread, they kept the others waiting
 // (llama100m q8_0, two threads, stats/none decode @128: 0.75-0.85 -> 0.87-0.95).
 constexpr int64_t kParallelValues = 1 << 14;
+// Rows per other part from which a block's channel statistics are cut by rows (see count_block):
+// merging one part's statistics into a hook's costs about what counting 8 of its rows does
+// (about 4 ns per channel, read from another core's cache, against 0.55 ns per value).
+constexpr int64_t kMergeRows = 8;
 // Rows that arrive a few at a time (decoding: one per hook and step) are gathered, up to this
 // many values per hook, and counted as one block: a hook's running statistics (tens of bytes
 // per channel, too many to stay in cache across a forward pass) are then read and written once
@@ -264,32 +268,49 @@ void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
     count_serially(h, rows, n);
     return;
   }
-  // The block is cut in T runs of rows, one per thread of the pool (whichever thread takes it),
-  // each counted as a block of its own: its histogram first, then its channel statistics, as
-  // above. Part 0 counts into h; parts 1.. into statistics of their own (parts_), merged into h
-  // at the end, then emptied: a histogram's merge and clear visit only the buckets its values
-  // fell in, a new one per call cleared all of its buckets and the merge added them all.
-  // Cut by channels instead (each part reading a strip of columns of every row), each thread read
-  // half of every row its hook's producer had written on the other core, from that core's cache.
-  // Two-thread runs on this VM come at two speeds, as if its two CPUs were sometimes far apart;
-  // at the slower one, best of 5 runs, stats/none went 0.79 -> 0.84 (llama100m q8_0 and q4_0,
-  // prefill 128) and 0.82 -> 0.88-0.89 (prefill 512); at the faster one it was unchanged.
+  // The block is cut in T parts, one per thread of the pool (whichever thread takes it). Part t
+  // counts a run of rows into a histogram (h's for part 0, its own in parts_ for the others,
+  // merged into h at the end and emptied: merge and clear visit only the buckets its values fell
+  // in). Its channel statistics are cut one of two ways:
+  //  - by rows (rows_cut): part t counts the same run of rows as a block of its own, into h for
+  //    part 0 and into statistics of its own for the others, merged into h at the end. Each
+  //    thread then reads only its rows, once for both passes; cut by channels, each read half of
+  //    every row from the cache of the core that wrote it (two threads, at the slower of this
+  //    VM's two two-thread speeds, best of 5 runs: stats/none 0.79 -> 0.84 at prefill 128 and
+  //    0.82 -> 0.88 at 512, llama100m q8_0 and q4_0; the same at the faster speed).
+  //  - by channels: part t counts whole strips of a range of channels, of every row, into h,
+  //    exactly as serially and with nothing to merge.
+  // The caller merges the T − 1 parts alone, each reading C × 76 bytes from another core's cache
+  // (1.1 ms of a 49 ms two-thread prefill pass, llama100m q8_0 at 128 tokens), a cost that grows
+  // with T while each part's counting shrinks; merged in parallel by channel ranges instead, the
+  // hook's statistics moved between the cores' caches (two threads, prefill 128: 0.78-0.83
+  // against 0.83-0.84). So rows are cut only when each part has kMergeRows rows per other part
+  // (n >= 16 at two threads, 96 at four, 448 at eight), which bounds the merges by the counting.
+  // Only two threads could be measured here; the bound for more is this reckoning, not a
+  // measurement.
+  const bool rows_cut = n >= kMergeRows * T * (T - 1);
   if (parts_.size() < size_t(T - 1))
     parts_.resize(size_t(T - 1), Part{{}, ChannelStats(C, options_.fire_threshold)});
   for (Part& p : parts_)
-    if (p.channels.channels() != C) p.channels.reset(C);
+    if (rows_cut && p.channels.channels() != C) p.channels.reset(C);
   pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t r0 = n * t / T, r1 = n * (t + 1) / T;
       ValueHistogram& hist = t == 0 ? h.histogram : parts_[size_t(t - 1)].histogram;
-      ChannelStats& channels = t == 0 ? h.channels : parts_[size_t(t - 1)].channels;
       hist.add_values(rows + r0 * C, (r1 - r0) * C);
-      channels.add_rows(rows + r0 * C, r1 - r0);
+      if (rows_cut) {
+        ChannelStats& channels = t == 0 ? h.channels : parts_[size_t(t - 1)].channels;
+        channels.add_rows(rows + r0 * C, r1 - r0);
+      } else {
+        const int64_t c0 = C * t / T / 16 * 16, c1 = t + 1 == T ? C : C * (t + 1) / T / 16 * 16;
+        h.channels.add_rows(rows, n, c0, c1);
+      }
     }
   });
   for (Part& p : parts_) {
     h.histogram.merge(p.histogram);
     p.histogram.clear();
+    if (!rows_cut) continue;
     h.channels.merge(p.channels);
     p.channels.reset(C);
   }

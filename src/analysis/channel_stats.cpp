@@ -203,8 +203,12 @@ void merge_strip(ChannelStats& s, int64_t c0, int64_t w, int64_t rows, const Str
 }  // namespace
 
 void ChannelStats::add_rows(const float* x, int64_t rows) {
+  add_rows(x, rows, 0, channels());
+}
+
+void ChannelStats::add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1) {
   const int64_t C = channels();
-  if (rows == 0 || C == 0) return;
+  if (rows == 0 || c1 == c0) return;
   // Strips with NaN or Inf go value by value through add_rows_checked; the others (the common
   // case) get the same statistics in a different order of summation.
   StripSums b;
@@ -217,15 +221,15 @@ void ChannelStats::add_rows(const float* x, int64_t rows) {
     else
       add_rows_checked(x, rows, c, c + w);
   };
-  int64_t c = 0;
-  for (; c + kStrip <= C; c += kStrip) add_strip(x + c, C, c, kStrip);
-  if (c == C) return;
+  int64_t c = c0;
+  for (; c + kStrip <= c1; c += kStrip) add_strip(x + c, C, c, kStrip);
+  if (c == c1) return;
   // The last, narrower strip: copied into a full one, of which only its channels are merged.
   thread_local std::vector<float> tail;
   tail.assign(size_t(rows * kStrip), 0.0f);
   for (int64_t r = 0; r < rows; ++r)
-    std::copy(x + r * C + c, x + r * C + C, &tail[size_t(r * kStrip)]);
-  add_strip(tail.data(), kStrip, c, C - c);
+    std::copy(x + r * C + c, x + r * C + c1, &tail[size_t(r * kStrip)]);
+  add_strip(tail.data(), kStrip, c, c1 - c);
 }
 
 void ChannelStats::add_rows_checked(const float* x, int64_t rows, int64_t c0, int64_t c1) {

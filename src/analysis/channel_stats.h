@@ -23,6 +23,8 @@ class ChannelStats {
 
   // x: [rows, channels], row-major.
   void add_rows(const float* x, int64_t rows);
+  // The same for channels [c0, c1) only (disjoint ranges may be added from different threads).
+  void add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1);
   // Values of one channel.
   void add_values(int64_t channel, std::span<const float> values);
   // other's values (the same number of channels) counted into these.

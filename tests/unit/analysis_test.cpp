@@ -423,5 +423,51 @@ TEST(ActivationStatsTest, NeuronSpecsAreChecked) {
   EXPECT_NO_THROW(ActivationStats(hm, {.neurons = {{"blocks.0.mlp.hook_post", 95}}}));
 }
 
+// Blocks big enough to be split over threads give the same statistics with three threads as with
+// one: counts, extremes and histograms exactly, moments to float rounding. mlp.hook_pre's blocks
+// of 64 positions x 512 channels are cut by rows (two parts merged); its staged blocks of 40 rows
+// are cut by channels (fewer than 8 rows per other part per thread: 40 < 8 x 3 x 2).
+TEST(ActivationStatsTest, ThreadsCountLikeOne) {
+  testing::TinyModelSpec spec;
+  spec.d_model = 256;
+  spec.d_mlp = 512;
+  const std::string path = testing::write_tiny_model(spec, "gb_stats_threads.gguf");
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int32_t> token(0, spec.vocab - 1);
+  std::vector<std::vector<int32_t>> docs;
+  for (const int n : {64, 40, 40, 64}) docs.emplace_back(size_t(n));
+  for (auto& d : docs)
+    for (int32_t& t : d) t = token(rng);
+  auto run = [&](int threads) {
+    auto hm = std::make_unique<HookedModel>(load_model(path, threads));
+    auto stats = std::make_unique<ActivationStats>(
+        *hm, StatsOptions{.hooks = "blocks.*.mlp.hook_pre,blocks.*.hook_resid_post"});
+    for (const auto& d : docs) stats->add_document(d);
+    stats->flush();
+    return std::pair(std::move(hm), std::move(stats));
+  };
+  const auto one = run(1), three = run(3);
+  const auto& a = one.second->hooks();
+  const auto& b = three.second->hooks();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t k = 0; k < a.size(); ++k) {
+    const ChannelStats &x = a[k].channels, &y = b[k].channels;
+    ASSERT_EQ(x.channels(), y.channels()) << a[k].name;
+    EXPECT_EQ(x.count, y.count) << a[k].name;
+    EXPECT_EQ(x.zeros, y.zeros) << a[k].name;
+    EXPECT_EQ(x.above, y.above) << a[k].name;
+    EXPECT_EQ(x.min, y.min) << a[k].name;
+    EXPECT_EQ(x.max, y.max) << a[k].name;
+    EXPECT_EQ(x.abs_max, y.abs_max) << a[k].name;
+    EXPECT_EQ(a[k].histogram.counts(), b[k].histogram.counts()) << a[k].name;
+    for (int64_t c = 0; c < x.channels(); ++c) {
+      const size_t i = size_t(c);
+      EXPECT_NEAR(x.mean[i], y.mean[i], 1e-6 * std::sqrt(x.variance(c)) + 1e-12) << a[k].name;
+      EXPECT_NEAR(x.variance(c), y.variance(c), 3e-6 * x.variance(c)) << a[k].name << " " << c;
+      EXPECT_NEAR(x.sum_abs[i], y.sum_abs[i], 1e-6 * x.sum_abs[i]) << a[k].name;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gb::analysis
