@@ -260,6 +260,26 @@ void ActivationStats::count_serially(HookStats& h, const float* rows, int64_t n)
   h.channels.add_rows(rows, n);
 }
 
+// A block of kParallelValues values or more, with T > 1 threads, is cut in T parts, one per
+// thread of the pool (whichever thread takes it). Part t counts a run of rows into a histogram (h's
+// for part 0, its own in parts_ for the others, merged into h at the end and emptied: merge and
+// clear visit only the buckets its values fell in). Its channel statistics are cut one of two ways:
+//  - by rows (rows_cut): part t counts the same run of rows as a block of its own, into h for
+//    part 0 and into statistics of its own for the others, merged into h at the end. Each
+//    thread then reads only its rows, once for both passes; cut by channels, each read half of
+//    every row from the cache of the core that wrote it (two threads, at the slower of this
+//    VM's two two-thread speeds, best of 5 runs: stats/none 0.79 -> 0.84 at prefill 128 and
+//    0.82 -> 0.88 at 512, llama100m q8_0 and q4_0; the same at the faster speed).
+//  - by channels: part t counts whole strips of a range of channels, of every row, into h,
+//    exactly as serially and with nothing to merge.
+// The caller merges the T − 1 parts alone, each reading C × 76 bytes from another core's cache
+// (1.1 ms of a 49 ms two-thread prefill pass, llama100m q8_0 at 128 tokens), a cost that grows
+// with T while each part's counting shrinks; merged in parallel by channel ranges instead, the
+// hook's statistics moved between the cores' caches (two threads, prefill 128: 0.78-0.83
+// against 0.83-0.84). So rows are cut only when each part has kMergeRows rows per other part
+// (n >= 16 at two threads, 96 at four, 448 at eight), which bounds the merges by the counting.
+// Only two threads could be measured here; the bound for more is this reckoning, not a
+// measurement.
 void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
   const int64_t C = h.channels.channels();
   ThreadPool& pool = model_.model().pool();
@@ -268,26 +288,6 @@ void ActivationStats::count_block(HookStats& h, const float* rows, int64_t n) {
     count_serially(h, rows, n);
     return;
   }
-  // The block is cut in T parts, one per thread of the pool (whichever thread takes it). Part t
-  // counts a run of rows into a histogram (h's for part 0, its own in parts_ for the others,
-  // merged into h at the end and emptied: merge and clear visit only the buckets its values fell
-  // in). Its channel statistics are cut one of two ways:
-  //  - by rows (rows_cut): part t counts the same run of rows as a block of its own, into h for
-  //    part 0 and into statistics of its own for the others, merged into h at the end. Each
-  //    thread then reads only its rows, once for both passes; cut by channels, each read half of
-  //    every row from the cache of the core that wrote it (two threads, at the slower of this
-  //    VM's two two-thread speeds, best of 5 runs: stats/none 0.79 -> 0.84 at prefill 128 and
-  //    0.82 -> 0.88 at 512, llama100m q8_0 and q4_0; the same at the faster speed).
-  //  - by channels: part t counts whole strips of a range of channels, of every row, into h,
-  //    exactly as serially and with nothing to merge.
-  // The caller merges the T − 1 parts alone, each reading C × 76 bytes from another core's cache
-  // (1.1 ms of a 49 ms two-thread prefill pass, llama100m q8_0 at 128 tokens), a cost that grows
-  // with T while each part's counting shrinks; merged in parallel by channel ranges instead, the
-  // hook's statistics moved between the cores' caches (two threads, prefill 128: 0.78-0.83
-  // against 0.83-0.84). So rows are cut only when each part has kMergeRows rows per other part
-  // (n >= 16 at two threads, 96 at four, 448 at eight), which bounds the merges by the counting.
-  // Only two threads could be measured here; the bound for more is this reckoning, not a
-  // measurement.
   const bool rows_cut = n >= kMergeRows * T * (T - 1);
   if (parts_.size() < size_t(T - 1))
     parts_.resize(size_t(T - 1), Part{{}, ChannelStats(C, options_.fire_threshold)});
