@@ -58,6 +58,11 @@ struct StatsOptions {
   int context_after = 2;   // and after it
   int64_t window = 0;      // positions per forward pass; 0: min(n_ctx, 1024)
   int batch = 1;           // windows per forward pass (1: each document is run as it is added)
+  // Memory the threads' own statistics may take: with T threads, a block is counted in T parts,
+  // of which T - 1 count into statistics of their own. When T - 1 copies of every hook's
+  // statistics fit in this many bytes, each hook keeps them until flush(); else they are merged
+  // into the hook's after each block.
+  int64_t part_memory = int64_t(64) << 20;
 };
 
 struct HookStats {
@@ -167,12 +172,22 @@ class ActivationStats : public Observer {
   std::vector<HookStats> hooks_;
   std::vector<Staged> staged_;  // per hooks_ entry
   std::vector<size_t> full_;    // hooks_ entries whose staged block is full
-  // count_block's parts 1.. of a block, kept from call to call and emptied after each.
+  // Part t > 0 of a block cut over threads counts into a Part of its own (see count_block).
   struct Part {
     ValueHistogram histogram;
     ChannelStats channels;
   };
-  std::vector<Part> parts_;
+  std::vector<std::vector<Part>> kept_;  // kept_[i][t - 1]: hooks_[i]'s, merged by flush()
+  std::vector<Part> shared_;             // [t - 1]: any hook's, merged after each block
+  int64_t part_bytes_ = 0;               // the statistics of one part of every selected hook
+  // hooks_[index]'s kept Parts, at least T − 1.
+  std::vector<Part>& kept_parts(size_t index, int64_t T);
+  // The shared Parts, at least T − 1, of C channels.
+  std::vector<Part>& shared_parts(int64_t T, int64_t C);
+  // p's histogram (and its channel statistics, when `channels`) counted into h, and emptied.
+  static void merge_part(HookStats& h, Part& p, bool channels);
+  // Every kept part merged into its hook and emptied.
+  void merge_kept_parts();
   std::vector<int> hook_index_;  // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
   std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called

@@ -39,6 +39,8 @@ class ChannelStats {
   std::vector<int64_t> count, zeros, above, nans, infs;
   std::vector<double> mean, m2, sum_abs;
   std::vector<float> min, max, abs_max;
+  static constexpr int64_t kBytesPerChannel =  // of those vectors
+      5 * sizeof(int64_t) + 3 * sizeof(double) + 3 * sizeof(float);
 
  private:
   // Counts v into channel i's extremes and counters; false (and counted) for NaN / ±Inf.

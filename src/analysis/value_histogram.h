@@ -16,6 +16,7 @@ namespace gb::analysis {
 
 class ValueHistogram {
  public:
+  static constexpr int64_t kBytes = int64_t(histogram_rule::kBuckets) * 8;  // of the counts
   ValueHistogram() : counts_(size_t(histogram_rule::kBuckets), 0) {}
   void add(float x);  // counted when finite
   // The finite values of x[0, n); NaN and ±Inf are skipped.

@@ -423,32 +423,9 @@ TEST(ActivationStatsTest, NeuronSpecsAreChecked) {
   EXPECT_NO_THROW(ActivationStats(hm, {.neurons = {{"blocks.0.mlp.hook_post", 95}}}));
 }
 
-// Blocks big enough to be split over threads give the same statistics with three threads as with
-// one: counts, extremes and histograms exactly, moments to float rounding. mlp.hook_pre's blocks
-// of 64 positions x 512 channels are cut by rows (two parts merged); its staged blocks of 40 rows
-// are cut by channels (fewer than 8 rows per other part per thread: 40 < 8 x 3 x 2).
-TEST(ActivationStatsTest, ThreadsCountLikeOne) {
-  testing::TinyModelSpec spec;
-  spec.d_model = 256;
-  spec.d_mlp = 512;
-  const std::string path = testing::write_tiny_model(spec, "gb_stats_threads.gguf");
-  std::mt19937 rng(7);
-  std::uniform_int_distribution<int32_t> token(0, spec.vocab - 1);
-  std::vector<std::vector<int32_t>> docs;
-  for (const int n : {64, 40, 40, 64}) docs.emplace_back(size_t(n));
-  for (auto& d : docs)
-    for (int32_t& t : d) t = token(rng);
-  auto run = [&](int threads) {
-    auto hm = std::make_unique<HookedModel>(load_model(path, threads));
-    auto stats = std::make_unique<ActivationStats>(
-        *hm, StatsOptions{.hooks = "blocks.*.mlp.hook_pre,blocks.*.hook_resid_post"});
-    for (const auto& d : docs) stats->add_document(d);
-    stats->flush();
-    return std::pair(std::move(hm), std::move(stats));
-  };
-  const auto one = run(1), three = run(3);
-  const auto& a = one.second->hooks();
-  const auto& b = three.second->hooks();
+// b holds the same statistics as a: counts, extremes and histograms exactly, moments to float
+// rounding.
+void expect_same_stats(const std::vector<HookStats>& a, const std::vector<HookStats>& b) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t k = 0; k < a.size(); ++k) {
     const ChannelStats &x = a[k].channels, &y = b[k].channels;
@@ -466,6 +443,40 @@ TEST(ActivationStatsTest, ThreadsCountLikeOne) {
       EXPECT_NEAR(x.variance(c), y.variance(c), 3e-6 * x.variance(c)) << a[k].name << " " << c;
       EXPECT_NEAR(x.sum_abs[i], y.sum_abs[i], 1e-6 * x.sum_abs[i]) << a[k].name;
     }
+  }
+}
+
+// Blocks big enough to be split over threads give the same statistics with three threads as with
+// one. mlp.hook_pre's blocks
+// of 64 and 40 positions x 512 channels are cut by rows into three parts. Each hook keeps the
+// two parts' statistics until flush() merges them; with no memory for that (part_memory 0), one
+// set of parts is merged after each block, and then blocks of 40 rows are cut by channels instead
+// (fewer than 8 rows per other part per thread: 40 < 8 x 3 x 2).
+TEST(ActivationStatsTest, ThreadsCountLikeOne) {
+  testing::TinyModelSpec spec;
+  spec.d_model = 256;
+  spec.d_mlp = 512;
+  const std::string path = testing::write_tiny_model(spec, "gb_stats_threads.gguf");
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int32_t> token(0, spec.vocab - 1);
+  std::vector<std::vector<int32_t>> docs;
+  for (const int n : {64, 40, 40, 64}) docs.emplace_back(size_t(n));
+  for (auto& d : docs)
+    for (int32_t& t : d) t = token(rng);
+  auto run = [&](int threads, int64_t part_memory) {
+    auto hm = std::make_unique<HookedModel>(load_model(path, threads));
+    auto stats = std::make_unique<ActivationStats>(
+        *hm, StatsOptions{.hooks = "blocks.*.mlp.hook_pre,blocks.*.hook_resid_post",
+                          .part_memory = part_memory});
+    for (const auto& d : docs) stats->add_document(d);
+    stats->flush();
+    return std::pair(std::move(hm), std::move(stats));
+  };
+  const auto one = run(1, 0);
+  for (const int64_t part_memory : {int64_t(1) << 26, int64_t(0)}) {
+    SCOPED_TRACE("part_memory " + std::to_string(part_memory));
+    const auto three = run(3, part_memory);
+    expect_same_stats(one.second->hooks(), three.second->hooks());
   }
 }
 
