@@ -6,7 +6,8 @@
 //   stats     streaming activation statistics (analysis::ActivationStats, as `glassbox stats`)
 //             on every hook site except those that make the forward pass compute more than it
 //             otherwise would: attn_scores / pattern (materialised attention), result (per-head
-//             outputs) and logits (all positions instead of the last)
+//             outputs) and logits (all positions instead of the last); each timed run ends
+//             with the statistics complete (ActivationStats::flush())
 //   patterns  every layer's attention pattern copied into an ActivationCache (as
 //             run_with_cache(tokens, "blocks.*.attn.hook_pattern")); when decoding, each step's
 //             new rows are cached afresh
