@@ -75,6 +75,20 @@ inline void increment(const int32_t* idx, int64_t n, uint32_t* const* lane) {
   m_hi = *std::max_element(r.hi, r.hi + kWidth);
 }
 
+// counts[b] += the partial counts of bucket b, b in [b0, b1), which are left zero. The four lanes
+// are summed first and added once; and in vectors as wide as the CPU has: the range spans every
+// magnitude seen (often 2^-40 to 2^5, some 360 buckets per sign), a fixed cost per call that
+// small blocks feel (768 channels × 8 rows: 0.41 ns per value, against 0.35 at 128 rows).
+[[gnu::target_clones("avx512f", "avx2", "default")]] void fold_lanes(
+    int64_t* __restrict counts, uint32_t* __restrict l0, uint32_t* __restrict l1,
+    uint32_t* __restrict l2, uint32_t* __restrict l3, int32_t b0, int32_t b1) {
+  static_assert(kLanes == 4);
+  for (int32_t b = b0; b < b1; ++b) {
+    counts[b] += int64_t(uint64_t(l0[b]) + l1[b] + l2[b] + l3[b]);
+    l0[b] = l1[b] = l2[b] = l3[b] = 0;
+  }
+}
+
 }  // namespace
 
 void ValueHistogram::add(float x) {
@@ -98,14 +112,8 @@ void ValueHistogram::add_values(const float* x, int64_t n) {
   // kZero − 1 − [m_lo, m_hi]
   int64_t* counts = counts_.data();
   m_hi = std::min(m_hi, kMagnitudes - 1);
-  for (const int32_t first : {kZero + m_lo, kZero - 1 - m_hi}) {
-    for (uint32_t* l : lane) {
-      for (int32_t b = first; b <= first + m_hi - m_lo; ++b) {
-        counts[b] += l[b];
-        l[b] = 0;
-      }
-    }
-  }
+  for (const int32_t first : {kZero + m_lo, kZero - 1 - m_hi})
+    fold_lanes(counts, lane[0], lane[1], lane[2], lane[3], first, first + m_hi - m_lo + 1);
   int64_t skipped = 0;
   for (uint32_t* l : lane) {
     skipped += l[kNotFinite];
