@@ -29,9 +29,9 @@
 #include <string>
 #include <vector>
 
-#include "analysis/channel_stats.h"
+#include "analysis/block_counter.h"
+#include "analysis/hook_stats.h"
 #include "analysis/tokens.h"
-#include "analysis/value_histogram.h"
 #include "observe/hooked_model.h"
 #include "observe/interventions.h"
 
@@ -63,15 +63,6 @@ struct StatsOptions {
   // statistics fit in this many bytes, each hook keeps them until flush(); else they are merged
   // into the hook's after each block.
   int64_t part_memory = int64_t(64) << 20;
-};
-
-struct HookStats {
-  std::string name;
-  HookPoint point;
-  std::vector<int64_t> channel_shape;  // [d_model], [n_heads, d_head], [n_heads] (patterns)
-  int64_t positions = 0;               // rows (token positions, or queries) counted
-  ChannelStats channels;
-  ValueHistogram histogram;
 };
 
 struct NeuronActivity {
@@ -141,24 +132,10 @@ class ActivationStats : public Observer {
     int64_t document = 0, line = 0;                   // 0-based index; corpus line
   };
 
-  // Rows of one hook held back to be counted as one block.
-  struct Staged {
-    std::vector<float> values;  // [capacity, channels]
-    int64_t rows = 0;
-  };
-
   void run_pending();
   HookStats& stats_for(size_t selection, const TensorView& t);
   // rows [rows, channels] of one batch row, from position pos0 of window w.
   void count_rows(HookStats& h, const float* rows, int64_t n, const Window& w, int64_t pos0);
-  // The rows held back for hooks_[index], counted.
-  void count_staged(size_t index);
-  // The full blocks held back (full_), counted.
-  void count_full();
-  // rows [n, channels] into h's statistics, by the calling thread.
-  void count_serially(HookStats& h, const float* rows, int64_t n);
-  // rows [n, channels] into h's channel statistics and histogram.
-  void count_block(HookStats& h, const float* rows, int64_t n);
   // One batch row's [n_heads, q_len, k_len] attention matrix, of which q_valid queries are real.
   void count_attention(HookStats& h, const HookPoint& point, const float* m, int64_t heads,
                        int64_t q_len, int64_t q_valid, int64_t k_len);
@@ -167,27 +144,10 @@ class ActivationStats : public Observer {
 
   HookedModel& model_;
   StatsOptions options_;
+  BlockCounter counter_;  // counts rows into hooks_
   std::shared_ptr<const HookPlan> plan_;
   int64_t window_ = 0;
   std::vector<HookStats> hooks_;
-  std::vector<Staged> staged_;  // per hooks_ entry
-  std::vector<size_t> full_;    // hooks_ entries whose staged block is full
-  // Part t > 0 of a block cut over threads counts into a Part of its own (see count_block).
-  struct Part {
-    ValueHistogram histogram;
-    ChannelStats channels;
-  };
-  std::vector<std::vector<Part>> kept_;  // kept_[i][t - 1]: hooks_[i]'s, merged by flush()
-  std::vector<Part> shared_;             // [t - 1]: any hook's, merged after each block
-  int64_t part_bytes_ = 0;               // the statistics of one part of every selected hook
-  // hooks_[index]'s kept Parts, at least T − 1.
-  std::vector<Part>& kept_parts(size_t index, int64_t T);
-  // The shared Parts, at least T − 1, of C channels.
-  std::vector<Part>& shared_parts(int64_t T, int64_t C);
-  // p's histogram (and its channel statistics, when `channels`) counted into h, and emptied.
-  static void merge_part(HookStats& h, Part& p, bool channels);
-  // Every kept part merged into its hook and emptied.
-  void merge_kept_parts();
   std::vector<int> hook_index_;  // selection index -> hooks_ index, -1 until first seen
   std::vector<NeuronContexts> contexts_;
   std::unique_ptr<ObserverList> observers_;  // this and the others, when also_observe was called
