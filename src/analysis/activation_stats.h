@@ -14,8 +14,9 @@
 //    |x| of their hook (the median read from the histogram, to within one of its buckets);
 //  - the top-k activating contexts of chosen neurons.
 // Documents longer than the window are split into windows, each run from an empty KV cache.
-// Windows are run `batch` at a time in one forward pass (right-padded to the longest; the padding
-// is not counted), so a corpus of short documents runs at matrix-matrix speed. Rows that arrive
+// Windows are run up to `batch` at a time in one forward pass, while the batch holds at most 256
+// padded positions (right-padded to the longest; the padding is not counted), so a corpus of
+// short documents runs at matrix-matrix speed. Rows that arrive
 // a few at a time (decoding) are counted in blocks of several. flush() runs the windows still
 // queued, counts the rows still held, and must come before the results are read. As a plain
 // Observer of a forward pass it did not start, it counts every row it is shown (no top contexts

@@ -188,7 +188,8 @@ void add_stats_command(CLI::App& app) {
                   "Positions per forward pass; longer documents are split (default: the model's "
                   "context, at most 1024)");
   cmd->add_option("--batch", args->options.batch,
-                  "Documents (windows) run together in one forward pass (default 8)");
+                  "Documents (windows) run together in one forward pass, while they hold at "
+                  "most 256 padded positions (default 8)");
   cmd->add_option("-o,--out", args->out, "Write stats.json and per-hook .npy files to this folder");
   cmd->add_option("--tensorboard", args->tensorboard,
                   "Also write TensorBoard summaries to this log directory: each hook's histogram "
