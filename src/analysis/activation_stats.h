@@ -15,12 +15,11 @@
 //  - the top-k activating contexts of chosen neurons.
 // Documents longer than the window are split into windows, each run from an empty KV cache.
 // Windows are run up to `batch` at a time in one forward pass, while the batch holds at most 256
-// padded positions (right-padded to the longest; the padding is not counted), so a corpus of
-// short documents runs at matrix-matrix speed. Rows that arrive
-// a few at a time (decoding) are counted in blocks of several. flush() runs the windows still
-// queued, counts the rows still held, and must come before the results are read. As a plain
-// Observer of a forward pass it did not start, it counts every row it is shown (no top contexts
-// then).
+// padded positions (right-padded to the longest; the padding is not counted), so a corpus of short
+// documents runs at matrix-matrix speed. Rows that arrive a few at a time (decoding) are counted in
+// blocks of several (BlockCounter). flush() runs the windows still queued, counts the rows still
+// held, and must come before the results are read. As a plain Observer of a forward pass it did not
+// start, it counts every row it is shown (no top contexts then).
 #pragma once
 
 #include <cstdint>
@@ -58,7 +57,7 @@ struct StatsOptions {
   int context_before = 8;  // tokens shown before an activating token
   int context_after = 2;   // and after it
   int64_t window = 0;      // positions per forward pass; 0: min(n_ctx, 1024)
-  int batch = 1;           // windows per forward pass (1: each document is run as it is added)
+  int batch = 1;           // windows per forward pass, at most (1: each document run alone)
   // Memory the threads' own statistics may take: with T threads, a block is counted in T parts,
   // of which T - 1 count into statistics of their own. When T - 1 copies of every hook's
   // statistics fit in this many bytes, each hook keeps them until flush(); else they are merged
