@@ -57,7 +57,7 @@ struct StatsOptions {
   int context_before = 8;  // tokens shown before an activating token
   int context_after = 2;   // and after it
   int64_t window = 0;      // positions per forward pass; 0: min(n_ctx, 1024)
-  int batch = 1;           // windows per forward pass, at most (1: each document run alone)
+  int batch = 1;           // windows per forward pass, at most (1: each document run when added)
   // Memory the threads' own statistics may take: with T threads, a block is counted in T parts,
   // of which T - 1 count into statistics of their own. When T - 1 copies of every hook's
   // statistics fit in this many bytes, each hook keeps them until flush(); else they are merged
