@@ -7,11 +7,13 @@ the window (so it is split), goes through `glassbox stats`; each document window
 with `glassbox trace`, and NumPy computes every per-channel statistic, the histogram and the
 top activating contexts of a chosen neuron in one pass over the concatenated traces. They must
 agree (counts and extremes exactly, moments to about 1e-6) when the windows run one per forward
-pass (--batch 1, as the traces do). With two threads (--threads 2), both ways glassbox shares the
-counting between threads are checked: the 128-channel hooks' rows fill their 32K-value staging
-blocks exactly (after 256 tokens), which are counted together, one hook per thread; the
-64-channel hooks' 281 rows, flushed at the end, are more than 16K values, split between the
-threads by rows and merged. Run several windows per forward pass (right-padded batches), the
+pass (--batch 1, as the traces do). With two threads (--threads 2), the ways glassbox holds rows
+back and shares the counting between threads are checked. Windows of fewer than 16 rows are held
+back per hook, up to 32K values: the short documents fill the 128-channel hooks' blocks exactly
+(256 rows), and those are counted together, one hook per thread; later, both the 128- and the
+64-channel hooks hold 255 and 511 rows when the next window does not fit, and those blocks (more
+than 16K values) are split between the threads by rows, the second thread's part kept and merged
+at the end. Run several windows per forward pass (right-padded batches), the
 statistics agree with that run to float rounding (1e-5 relative: a batched matrix product sums in
 another order) and count exactly the same values. Bad corpora give one clear error.
 """
@@ -77,7 +79,10 @@ def main():
     refmodels.save_checkpoint(sd, cfg, model)
 
     rng = np.random.default_rng(4)
-    docs = [rng.integers(0, cfg["vocab_size"], n).tolist() for n in (7, 3, 40, 12, 1, 16, 1, 200)]
+    # Windows under 16 rows: 40 in the first eight documents, then 14 x 15 + 6 = 216 more (256),
+    # then 17 x 15 (255 and 511) before one more of 15 does not fit.
+    lengths = (7, 3, 40, 12, 1, 16, 1, 200) + (15,) * 14 + (6,) + (15,) * 18
+    docs = [rng.integers(0, cfg["vocab_size"], n).tolist() for n in lengths]
     corpus = os.path.join(work, "corpus.jsonl")
     with open(corpus, "w") as f:
         for i, d in enumerate(docs):
