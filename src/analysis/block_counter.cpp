@@ -128,7 +128,7 @@ void BlockCounter::count_block(std::vector<HookStats>& hooks, size_t index, cons
   }
   const bool keep = (T - 1) * part_bytes_ <= part_memory_;
   const bool rows_cut = keep || n >= kMergeRows * T * (T - 1);
-  std::vector<Part>& parts = keep ? kept_parts(hooks, index, T) : shared_parts(T, C);
+  std::vector<Part>& parts = keep ? kept_parts(index, T, C) : shared_parts(T, C);
   pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t r0 = n * t / T, r1 = n * (t + 1) / T;
@@ -138,7 +138,8 @@ void BlockCounter::count_block(std::vector<HookStats>& hooks, size_t index, cons
         ChannelStats& channels = t == 0 ? h.channels : parts[size_t(t - 1)].channels;
         channels.add_rows(rows + r0 * C, r1 - r0);
       } else {
-        const int64_t c0 = C * t / T / 16 * 16, c1 = t + 1 == T ? C : C * (t + 1) / T / 16 * 16;
+        constexpr int64_t S = ChannelStats::kStrip;
+        const int64_t c0 = C * t / T / S * S, c1 = t + 1 == T ? C : C * (t + 1) / T / S * S;
         h.channels.add_rows(rows, n, c0, c1);
       }
     }
@@ -147,13 +148,11 @@ void BlockCounter::count_block(std::vector<HookStats>& hooks, size_t index, cons
   for (Part& p : parts) merge_part(h, p, rows_cut);
 }
 
-std::vector<BlockCounter::Part>& BlockCounter::kept_parts(const std::vector<HookStats>& hooks,
-                                                          size_t index, int64_t T) {
+std::vector<BlockCounter::Part>& BlockCounter::kept_parts(size_t index, int64_t T, int64_t C) {
   if (kept_.size() <= index) kept_.resize(index + 1);
   std::vector<Part>& parts = kept_[index];
   if (parts.size() < size_t(T - 1))
-    parts.resize(size_t(T - 1),
-                 Part{{}, ChannelStats(hooks[index].channels.channels(), fire_threshold_)});
+    parts.resize(size_t(T - 1), Part{{}, ChannelStats(C, fire_threshold_)});
   return parts;
 }
 

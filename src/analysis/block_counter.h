@@ -49,8 +49,8 @@ class BlockCounter {
   static void count_serially(HookStats& h, const float* rows, int64_t n);
   // rows [n, channels] into hooks[index]'s statistics, cut over the threads when big enough.
   void count_block(std::vector<HookStats>& hooks, size_t index, const float* rows, int64_t n);
-  // hooks[index]'s kept Parts, at least T − 1.
-  std::vector<Part>& kept_parts(const std::vector<HookStats>& hooks, size_t index, int64_t T);
+  // Hook index's kept Parts, at least T − 1, of its C channels.
+  std::vector<Part>& kept_parts(size_t index, int64_t T, int64_t C);
   // The shared Parts, at least T − 1, of C channels.
   std::vector<Part>& shared_parts(int64_t T, int64_t C);
   // p's histogram (and its channel statistics, when `channels`) counted into h, and emptied.

@@ -52,9 +52,8 @@ namespace {
   }
 }
 
-// Channels summarised side by side: the strips of add_rows (a vector of floats), and the runs
-// of them that merge() takes at a time.
-constexpr int64_t kStrip = 16;
+// The strips of add_rows, and the runs of channels that merge() takes at a time.
+constexpr int64_t kStrip = ChannelStats::kStrip;
 
 // Sums and extremes of some channels' values, [channel] each.
 struct Extremes {

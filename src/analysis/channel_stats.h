@@ -23,8 +23,10 @@ class ChannelStats {
 
   // x: [rows, channels], row-major.
   void add_rows(const float* x, int64_t rows);
-  // The same for channels [c0, c1) only (disjoint ranges may be added from different threads).
+  // The same for channels [c0, c1) only (disjoint ranges may be added from different threads;
+  // ranges that start at multiples of kStrip are summed in whole strips).
   void add_rows(const float* x, int64_t rows, int64_t c0, int64_t c1);
+  static constexpr int64_t kStrip = 16;  // channels summarised side by side (a vector of floats)
   // Values of one channel.
   void add_values(int64_t channel, std::span<const float> values);
   // other's values (the same number of channels) counted into these.
