@@ -25,21 +25,22 @@ PY
 
 # Table output: ids and quoted pieces, then a count.
 out=$("$GLASSBOX" tokenize -m "$tmp" -p "hello he")
-echo "$out" | grep -q '^ *259  "hello"$' || fail "table: $out"
-echo "$out" | grep -q '^ *32  " "$' || fail "table: $out"
-echo "$out" | grep -q '^3 tokens' || fail "count: $out"
+grep -q '^ *259  "hello"$' <<<"$out" || fail "table: $out"
+grep -q '^ *32  " "$' <<<"$out" || fail "table: $out"
+grep -q '^3 tokens' <<<"$out" || fail "count: $out"
 
 # JSON output; special tokens only with --special.
 json=$("$GLASSBOX" tokenize -m "$tmp" -p "hello<|endoftext|>" --json --special)
 [ "$json" = '{"ids":[259,260],"model":"gpt2","pieces":["hello","<|endoftext|>"],"vocab_size":261}' ] ||
   fail "json: $json"
 plain=$("$GLASSBOX" tokenize -m "$tmp" -p "<|endoftext|>" --json)
-echo "$plain" | grep -q "\"ids\":\[60,124,101," || fail "special token parsed without --special: $plain"
+grep -q "\"ids\":\[60,124,101," <<<"$plain" || fail "special token parsed without --special: $plain"
 
 # Empty prompt: no tokens; with --bos, the bos token.
 [ "$("$GLASSBOX" tokenize -m "$tmp" -p "" | tail -1)" = "0 tokens (gpt2 tokenizer, 261 in vocabulary)" ] ||
   fail "empty prompt"
-"$GLASSBOX" tokenize -m "$tmp" -p "" --bos --json | grep -q '"ids":\[260\]' || fail "--bos"
+bos=$("$GLASSBOX" tokenize -m "$tmp" -p "" --bos --json)
+grep -q '"ids":\[260\]' <<<"$bos" || fail "--bos: $bos"
 
 # Invalid UTF-8 from a file round-trips through byte tokens.
 printf 'he\xff\xfe!' > "$tmp/bad.txt"
@@ -56,7 +57,7 @@ expect_error() {
   set -e
   [ "$got" = "$status" ] || fail "$*: exit $got, want $status ($err)"
   [ "$(echo "$err" | wc -l)" = 1 ] || fail "$*: more than one line: $err"
-  echo "$err" | grep -q "^glassbox: error: .*$pattern" || fail "$*: '$err' lacks '$pattern'"
+  grep -q "^glassbox: error: .*$pattern" <<<"$err" || fail "$*: '$err' lacks '$pattern'"
 }
 expect_error 1 "no such file or folder" tokenize -m "$tmp/missing.gguf" -p hi
 expect_error 1 "no tokenizer.json, nor vocab.json and merges.txt" tokenize -m "$tmp/.." -p hi
