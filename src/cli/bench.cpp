@@ -217,6 +217,18 @@ double file_bytes(const Model& m) {
   return total;
 }
 
+// Bytes of the model's files mapped with huge pages (io::MappedFile::prefer_huge_pages), or -1
+// where the kernel does not say.
+double huge_page_bytes(const Model& m) {
+  double total = 0;
+  for (const auto& f : m.tensors().files()) {
+    const int64_t huge = f->huge_page_bytes();
+    if (huge < 0) return -1;
+    total += double(huge);
+  }
+  return total;
+}
+
 // The matrix dtype most of the weight bytes are in ("q4_0", ...).
 std::string weight_type(const Model& m) {
   std::map<std::string, double> bytes;
@@ -290,6 +302,7 @@ void run_bench(BenchArgs a) {
                       {"n_params", c.n_params},
                       {"weight_type", weight_type(model)},
                       {"file_bytes", file_bytes(model)},
+                      {"huge_page_bytes", huge_page_bytes(model)},
                       {"weight_bytes_per_token", weights_per_token},
                       {"hooks_compiled", kHooksCompiled},
                       {"kv_type", std::string(dtype_name(kv_type))},
@@ -372,11 +385,15 @@ void run_bench(BenchArgs a) {
   for (const auto& [threads, bw] : bandwidth)
     std::printf("memory read bandwidth, %d thread%s: %.1f GB/s\n", threads, threads > 1 ? "s" : "",
                 bw / 1e9);
-  std::printf("weights read per decoded token: %s\n%speak RSS %s (file %s, largest KV cache %s)\n",
-              human_bytes(weights_per_token).c_str(), t.str({0, 3, 4, 5}).c_str(),
-              human_bytes(j["peak_rss_bytes"].get<double>()).c_str(),
-              human_bytes(file_bytes(model)).c_str(),
-              human_bytes(j["kv_bytes_longest"].get<double>()).c_str());
+  // (files under two huge pages are not put in them: prefer_huge_pages)
+  const double huge = file_bytes(model) < 4 * 1048576.0 ? -1 : j["huge_page_bytes"].get<double>();
+  std::printf(
+      "weights read per decoded token: %s\n%speak RSS %s (file %s%s, largest KV cache %s)\n",
+      human_bytes(weights_per_token).c_str(), t.str({0, 3, 4, 5}).c_str(),
+      human_bytes(j["peak_rss_bytes"].get<double>()).c_str(),
+      human_bytes(file_bytes(model)).c_str(),
+      huge < 0 ? "" : (", " + human_bytes(huge) + " of it in huge pages").c_str(),
+      human_bytes(j["kv_bytes_longest"].get<double>()).c_str());
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ ModelSource open_model_source(const std::string& path) {
 
 std::unique_ptr<Model> load_model(const std::string& path, int threads) {
   ModelSource src = open_model_source(path);
+  for (const std::shared_ptr<io::MappedFile>& file : src.tensors.files()) file->prefer_huge_pages();
   switch (src.config.family) {
     case Family::Gpt2:
       return make_gpt2(std::move(src), threads);
