@@ -96,7 +96,8 @@ int64_t MappedFile::huge_page_bytes() const {
 }
 
 void MappedFile::prefer_huge_pages() {
-  if (size_ < 2 * kHugePage || fd_ < 0) return;
+  // (a mapping that does not start on a huge page, as the file does, cannot use them)
+  if (size_ < 2 * kHugePage || fd_ < 0 || uintptr_t(data_) % kHugePage != 0) return;
   void* at = const_cast<uint8_t*>(data_);
   // Every page mapped now, so that smaps tells how (MADV_POPULATE_READ: Linux 5.14).
   if (madvise(at, size_, MADV_POPULATE_READ) != 0) return;
