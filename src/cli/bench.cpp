@@ -302,7 +302,6 @@ void run_bench(BenchArgs a) {
                       {"n_params", c.n_params},
                       {"weight_type", weight_type(model)},
                       {"file_bytes", file_bytes(model)},
-                      {"huge_page_bytes", huge_page_bytes(model)},
                       {"weight_bytes_per_token", weights_per_token},
                       {"hooks_compiled", kHooksCompiled},
                       {"kv_type", std::string(dtype_name(kv_type))},
@@ -342,7 +341,8 @@ void run_bench(BenchArgs a) {
   }
   for (const auto& [key, rows] : results)
     for (const auto& r : rows) j["results"].push_back(r);
-  j["peak_rss_bytes"] = peak_rss_bytes();  // before the bandwidth test's buffer
+  j["peak_rss_bytes"] = peak_rss_bytes();         // before the bandwidth test's buffer
+  j["huge_page_bytes"] = huge_page_bytes(model);  // as the runs left the mapping
 
   std::map<int, double> bandwidth;  // threads -> bytes/s
   if (a.bandwidth)

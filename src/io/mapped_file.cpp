@@ -95,13 +95,32 @@ int64_t MappedFile::huge_page_bytes() const {
   return size_ > 0 ? pmd_mapped_bytes(data_, size_) : 0;
 }
 
+// Bytes of the file the page cache holds in huge pages, or -1 where the kernel does not say: the
+// file is mapped a chunk at a time and each chunk dropped from the mapping after it is looked at
+// (the page cache keeps it), so that the whole file never counts in this process's memory at
+// once. Pages mapped before (the header, read while parsing) are dropped first, so that no chunk
+// counts them.
+int64_t MappedFile::cached_huge_bytes() {
+  constexpr size_t kChunk = 32 * kHugePage;
+  uint8_t* at = const_cast<uint8_t*>(data_);
+  madvise(at, size_, MADV_DONTNEED);
+  int64_t total = 0;
+  for (size_t offset = 0; offset < size_; offset += kChunk) {
+    const size_t n = std::min(kChunk, size_ - offset);
+    // MADV_POPULATE_READ: Linux 5.14
+    const int64_t huge =
+        madvise(at + offset, n, MADV_POPULATE_READ) == 0 ? pmd_mapped_bytes(data_, size_) : -1;
+    madvise(at + offset, n, MADV_DONTNEED);
+    if (huge < 0) return -1;
+    total += huge;
+  }
+  return total;
+}
+
 void MappedFile::prefer_huge_pages() {
   // (a mapping that does not start on a huge page, as the file does, cannot use them)
   if (size_ < 2 * kHugePage || fd_ < 0 || uintptr_t(data_) % kHugePage != 0) return;
-  void* at = const_cast<uint8_t*>(data_);
-  // Every page mapped now, so that smaps tells how (MADV_POPULATE_READ: Linux 5.14).
-  if (madvise(at, size_, MADV_POPULATE_READ) != 0) return;
-  const int64_t huge = huge_page_bytes();
+  const int64_t huge = cached_huge_bytes();
   const size_t whole = size_ / kHugePage * kHugePage;  // the rest is always in small pages
   // Read again only where the kernel shows it keeps files in huge pages (some of this one, or
   // another), else every load would read the file again for nothing.
@@ -109,7 +128,9 @@ void MappedFile::prefer_huge_pages() {
     return;
   // The page cache keeps pages while they are mapped, and dirty ones (a file just written) until
   // written back: the range is held by an inaccessible anonymous mapping while the file's pages
-  // are written back and dropped, then the file is mapped there again and read into huge pages.
+  // are written back and dropped, then the file is mapped there again. Forward passes read it
+  // back, in huge pages.
+  void* at = const_cast<uint8_t*>(data_);
   if (mmap(at, size_, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) ==
       MAP_FAILED)
     fail(path_, ": cannot map again: ", std::strerror(errno));
@@ -118,7 +139,15 @@ void MappedFile::prefer_huge_pages() {
   if (mmap(at, size_, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd_, 0) == MAP_FAILED)
     fail(path_, ": cannot map again: ", std::strerror(errno));
   madvise(at, size_, MADV_HUGEPAGE);
-  madvise(at, size_, MADV_POPULATE_READ);
+}
+
+void MappedFile::map_sparsely(const void* p, size_t bytes) {
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(p) + page - 1) / page * page;
+  const uintptr_t end = (uintptr_t(p) + bytes) / page * page;  // whole pages of the range only
+  if (!contains(p) || begin >= end) return;
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_NOHUGEPAGE);
+  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 void ByteReader::require(size_t n, const char* what) const {
