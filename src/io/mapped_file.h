@@ -1,6 +1,5 @@
 // A read-only memory mapping of a whole file. Model weights are used in place from the mapping
-// and never copied; the OS reads pages in as they are first touched (a model's, all of them when
-// it is loaded: prefer_huge_pages).
+// and never copied; the OS reads pages in as they are first touched.
 #pragma once
 
 #include <cstddef>
@@ -63,28 +62,6 @@ class ByteReader {
 
   size_t offset() const { return pos_; }
   size_t remaining() const { return size_ - pos_; }
-  // Before the weights are streamed by forward passes: the file read in 2 MiB pages where the
-  // kernel allows. When the page cache already held it in small pages (it was written, or read
-  // without asking for huge ones, since it was last evicted), those are written back and dropped,
-  // once, and forward passes read the file again: decoding reads every weight per token, and with
-  // 4 KiB pages (TLB misses; prefetchers stop at page boundaries) it ran slower (llama100m copied
-  // afresh, then decode @128 best of 3 with and without this: one thread f32 and Q8_0 1.11x, Q4_0
-  // 1.04x, F16 1.01x; two threads 1.02-1.05x). The mapping keeps its address, and maps no more
-  // of the file afterwards than before. Does nothing for files under two huge pages, nor where
-  // the kernel shows no file in huge pages.
-  void prefer_huge_pages();
-  // [p, p + bytes) of the mapping in small pages from now on, and dropped from this process's
-  // mapping (the page cache keeps them): data read sparsely (a token embedding table, one row per
-  // token) then counts in memory only where it is touched, not 2 MiB around each row.
-  void map_sparsely(const void* p, size_t bytes);
-  // Whether p points into the mapping.
-  bool contains(const void* p) const {
-    return p >= static_cast<const void*>(data_) && p < static_cast<const void*>(data_ + size_);
-  }
-  // Bytes of the file mapped with huge pages now (of the pages touched so far), or -1 where the
-  // kernel does not say.
-  int64_t huge_page_bytes() const;
-
   const std::string& path() const { return path_; }
 
   template <typename T>
