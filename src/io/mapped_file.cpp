@@ -141,15 +141,6 @@ void MappedFile::prefer_huge_pages() {
   madvise(at, size_, MADV_HUGEPAGE);
 }
 
-void MappedFile::map_sparsely(const void* p, size_t bytes) {
-  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (uintptr_t(p) + page - 1) / page * page;
-  const uintptr_t end = (uintptr_t(p) + bytes) / page * page;  // whole pages of the range only
-  if (!contains(p) || begin >= end) return;
-  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_NOHUGEPAGE);
-  madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-}
-
 void ByteReader::require(size_t n, const char* what) const {
   if (n > size_ - pos_) fail(path_, ": ", what, ": file ends early (truncated?)");
 }

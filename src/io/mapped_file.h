@@ -27,14 +27,6 @@ class MappedFile {
   // of the file afterwards than before. Does nothing for files under two huge pages, nor where
   // the kernel shows no file in huge pages.
   void prefer_huge_pages();
-  // [p, p + bytes) of the mapping in small pages from now on, and dropped from this process's
-  // mapping (the page cache keeps them): data read sparsely (a token embedding table, one row per
-  // token) then counts in memory only where it is touched, not 2 MiB around each row.
-  void map_sparsely(const void* p, size_t bytes);
-  // Whether p points into the mapping.
-  bool contains(const void* p) const {
-    return p >= static_cast<const void*>(data_) && p < static_cast<const void*>(data_ + size_);
-  }
   // Bytes of the file mapped with huge pages now (of the pages touched so far), or -1 where the
   // kernel does not say.
   int64_t huge_page_bytes() const;

@@ -5,7 +5,6 @@
 #include "core/error.h"
 #include "io/mapped_file.h"
 #include "io/safetensors.h"
-#include "io/tensor_table.h"
 #include "model/config_readers.h"
 #include "model/families.h"
 #include "model/hf_names.h"
@@ -58,13 +57,6 @@ ModelSource open_model_source(const std::string& path) {
 std::unique_ptr<Model> load_model(const std::string& path, int threads) {
   ModelSource src = open_model_source(path);
   for (const std::shared_ptr<io::MappedFile>& file : src.tensors.files()) file->prefer_huge_pages();
-  // The token embedding table is read one row per token, unless the unembedding streams it too.
-  // In huge pages, a prompt of a few hundred tokens maps most of it (llama100m f32, 98 MB: peak
-  // RSS 561 MiB against 532 in small pages).
-  const io::TensorRef* embed = src.tensors.find("token_embd.weight");
-  if (embed && !src.config.tied_embeddings)
-    for (const std::shared_ptr<io::MappedFile>& file : src.tensors.files())
-      if (file->contains(embed->data)) file->map_sparsely(embed->data, embed->bytes);
   switch (src.config.family) {
     case Family::Gpt2:
       return make_gpt2(std::move(src), threads);

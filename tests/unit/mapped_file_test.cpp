@@ -50,8 +50,7 @@ std::string temp_path(const std::string& name) {
 // A model file whose pages the page cache holds small (it was just written) is read again into
 // huge pages, at the same address and with the same bytes, where the kernel keeps files in huge
 // pages at all: shown first with a file dropped from the cache, which a mapping that asks for
-// huge pages reads in huge pages on such a kernel. A range of it mapped sparsely (a token
-// embedding table) is then read back in small pages.
+// huge pages reads in huge pages on such a kernel.
 TEST(MappedFile, PreferHugePagesReadsASmallPagedFileAgainInHugePages) {
   const size_t size = 8 * kHugePage + 12345;  // a tail less than a huge page, as files have
   const size_t whole = size / kHugePage * kHugePage;
@@ -77,12 +76,6 @@ TEST(MappedFile, PreferHugePagesReadsASmallPagedFileAgainInHugePages) {
   EXPECT_EQ(file->data(), address);
   EXPECT_EQ(std::memcmp(file->data(), bytes.data(), size), 0);  // mapped as read
   EXPECT_GE(file->huge_page_bytes(), int64_t(whole / 8 * 7));
-  // a range mapped sparsely comes back in small pages when read, with the same bytes
-  const int64_t before = file->huge_page_bytes();
-  file->map_sparsely(file->data() + 2 * kHugePage, 3 * kHugePage);
-  EXPECT_EQ(std::memcmp(file->data() + kHugePage, bytes.data() + kHugePage, 5 * kHugePage), 0);
-  EXPECT_LE(file->huge_page_bytes(), before - int64_t(3 * kHugePage));
-  EXPECT_GE(file->huge_page_bytes(), before - int64_t(3 * kHugePage) - int64_t(kHugePage));
   // a second mapping of the same file finds its pages huge already
   const auto again = MappedFile::open(path);
   again->prefer_huge_pages();
