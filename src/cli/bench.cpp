@@ -218,7 +218,7 @@ double file_bytes(const Model& m) {
 }
 
 // Bytes of the model's files mapped with huge pages (io::MappedFile::prefer_huge_pages), or -1
-// where the kernel does not say.
+// where that does not apply (see io::MappedFile::huge_page_bytes).
 double huge_page_bytes(const Model& m) {
   double total = 0;
   for (const auto& f : m.tensors().files()) {
@@ -385,8 +385,7 @@ void run_bench(BenchArgs a) {
   for (const auto& [threads, bw] : bandwidth)
     std::printf("memory read bandwidth, %d thread%s: %.1f GB/s\n", threads, threads > 1 ? "s" : "",
                 bw / 1e9);
-  // (files under two huge pages are not put in them: prefer_huge_pages)
-  const double huge = file_bytes(model) < 4 * 1048576.0 ? -1 : j["huge_page_bytes"].get<double>();
+  const double huge = j["huge_page_bytes"].get<double>();
   std::printf(
       "weights read per decoded token: %s\n%speak RSS %s (file %s%s, largest KV cache %s)\n",
       human_bytes(weights_per_token).c_str(), t.str({0, 3, 4, 5}).c_str(),

@@ -56,6 +56,7 @@ MappedFile::~MappedFile() {
 namespace {
 
 constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t kMinHugeBytes = 2 * kHugePage;  // smaller files are left in small pages
 
 // Bytes of the file mappings within [start, start + size) mapped with huge pages (the
 // FilePmdMapped lines of /proc/self/smaps), or -1 when the kernel does not say.
@@ -92,7 +93,7 @@ bool page_cache_has_huge_pages() {
 }  // namespace
 
 int64_t MappedFile::huge_page_bytes() const {
-  return size_ > 0 ? pmd_mapped_bytes(data_, size_) : 0;
+  return size_ >= kMinHugeBytes ? pmd_mapped_bytes(data_, size_) : -1;
 }
 
 // Bytes of the file the page cache holds in huge pages, or -1 where the kernel does not say: the
@@ -119,7 +120,7 @@ int64_t MappedFile::cached_huge_bytes() {
 
 void MappedFile::prefer_huge_pages() {
   // (a mapping that does not start on a huge page, as the file does, cannot use them)
-  if (size_ < 2 * kHugePage || fd_ < 0 || uintptr_t(data_) % kHugePage != 0) return;
+  if (size_ < kMinHugeBytes || fd_ < 0 || uintptr_t(data_) % kHugePage != 0) return;
   const int64_t huge = cached_huge_bytes();
   const size_t whole = size_ / kHugePage * kHugePage;  // the rest is always in small pages
   // Read again only where the kernel shows it keeps files in huge pages (some of this one, or

@@ -28,7 +28,7 @@ class MappedFile {
   // the kernel shows no file in huge pages.
   void prefer_huge_pages();
   // Bytes of the file mapped with huge pages now (of the pages touched so far), or -1 where the
-  // kernel does not say.
+  // kernel does not say or the file is left in small pages (under two huge pages).
   int64_t huge_page_bytes() const;
 
   const std::string& path() const { return path_; }
